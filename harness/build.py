@@ -1,0 +1,78 @@
+"""Build a Keras model from a spec, with Keras's own layer deserialization."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .errors import SpecError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+    from .spec import Spec
+
+
+def build_model(spec: Spec) -> keras.Sequential:
+    """A ``keras.Sequential`` of the spec's layers on an ``keras.Input`` of the spec's shape.
+
+    The input is ``(batch_size, *spec.model.input.shape)``: ``(batch_size, timesteps)`` word
+    indices for the recurrent models, ``(batch_size, num_words)`` for the multi-hot baseline.
+
+    Raises:
+        SpecError: Keras refuses a layer's arguments (an unknown activation name, say); the message
+            names the layer.
+    """
+    import keras
+
+    inputs = keras.Input(shape=tuple(spec.model.input.shape), dtype=spec.model.input.dtype)
+    model = keras.Sequential(name=spec.name)
+    model.add(inputs)
+    for i, (layer, name) in enumerate(zip(spec.model.layers, layer_names(spec), strict=True)):
+        config = {"module": "keras.layers", "class_name": layer.type,
+                  "config": {**layer.keras_config(), "name": name}}
+        try:
+            model.add(keras.layers.deserialize(config))
+        except (ValueError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SpecError(
+                spec.path, [f"model.layers[{i}] ({layer.type}): Keras refused it: {first}"]
+            ) from None
+    return model
+
+
+def layer_names(spec: Spec) -> list[str]:
+    """Each layer's name: the spec's, else Keras's style (``simple_rnn``, ``simple_rnn_1``, ...).
+
+    Named here rather than by Keras's global counter so that a layer's name does not depend on
+    how many models were built before it in the same process.
+    """
+    names, seen = [], {}
+    for layer in spec.model.layers:
+        if layer.name:
+            names.append(layer.name)
+            continue
+        base = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", layer.type).lower()
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        names.append(base if count == 0 else f"{base}_{count}")
+    return names
+
+
+def compile_model(model: keras.Model, spec: Spec, *, jit_compile: bool | str = "auto") -> None:
+    """Compile with the spec's optimizer, loss and metrics.
+
+    Args:
+        jit_compile: ``True`` compiles the train and predict steps with XLA, ``"auto"`` is the
+            Keras default (which leaves XLA off for these models with the TensorFlow backend).
+    """
+    import keras
+
+    train = spec.train
+    assert train is not None, "compile_model needs a spec with a train section"
+    optimizer = keras.optimizers.get(train.optimizer)
+    if train.learning_rate is not None:
+        optimizer.learning_rate = train.learning_rate
+    model.compile(
+        optimizer=optimizer, loss=train.loss, metrics=list(train.metrics), jit_compile=jit_compile
+    )

@@ -1,0 +1,220 @@
+"""The ``harness`` command: ``run``, ``validate``, ``verify``, ``report``.
+
+Every user error is a :class:`harness.errors.HarnessError`, caught here in one place and printed
+as ``error: ...`` without a traceback (``--debug`` re-raises it). TensorFlow is imported only by
+the subcommands that build models: ``harness --help`` and ``harness validate`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import HarnessError, SpecError, UsageError
+
+DEFAULT_SPECS = "specs"
+
+
+def _quiet_tensorflow() -> None:
+    # TensorFlow's C++ start-up chatter (oneDNN, CPU features, CUDA probing) hides the progress
+    # lines; users who want it can set TF_CPP_MIN_LOG_LEVEL themselves.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _spec_paths(given: Sequence[str]) -> list[Path]:
+    from .spec import discover_specs
+
+    paths = discover_specs(given or [DEFAULT_SPECS])
+    if not paths:
+        raise UsageError(f"no spec files found in {', '.join(given or [DEFAULT_SPECS])}")
+    return paths
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .spec import load_specs
+
+    t0 = time.perf_counter()
+    specs = load_specs(_spec_paths(args.specs))
+    for spec in specs:
+        kind = "trains" if spec.trains else "architecture only"
+        print(f"ok  {spec.path}  ({spec.name}, {len(spec.model.layers)} layers, {kind})")
+    print(f"{len(specs)} spec(s) valid in {time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .spec import load_specs
+
+    specs = load_specs(_spec_paths(args.specs))
+    t0 = time.perf_counter()
+    _quiet_tensorflow()
+    from .build import build_model
+    from .verify import architecture_table, measure, summary_table
+
+    failed = []
+    for spec in specs:
+        model = build_model(spec)
+        result = measure(model, spec)
+        status = "ok" if result.ok else "MISMATCH"
+        print(f"\n## {spec.name} ({spec.path}): {status}\n")
+        print(architecture_table(result, only_problems=not result.ok and not args.summary))
+        if args.summary:
+            print(f"\nModel: \"{spec.name}\"\n")
+            print(summary_table(model))
+        if not result.ok:
+            failed.append(f"{spec.path}: " + "; ".join(result.problems))
+    print(f"\n{len(specs) - len(failed)} of {len(specs)} spec(s) verified in "
+          f"{time.perf_counter() - t0:.1f} s (TensorFlow import included)")
+    if failed:
+        raise HarnessError(f"{len(failed)} spec(s) do not match their models: "
+                           + " | ".join(failed))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import RunOptions, run_spec
+    from .spec import load_specs
+
+    specs = load_specs(_spec_paths(args.specs))
+    _quiet_tensorflow()
+    options = RunOptions(data=args.data, out=args.out, mode=args.mode, epochs=args.epochs,
+                         train_samples=args.train_samples, test_samples=args.test_samples,
+                         seed=args.seed)
+    misses = []
+    for spec in specs:
+        if not spec.trains:
+            _verify_only(spec)
+            continue
+        results = run_spec(spec, options)
+        band = results.get("band")
+        if band and band["verdict"] != "pass":
+            misses.append(f"{spec.name}: {band['metric']} = {band['value']} outside the band "
+                          f"[{band['low']}, {band['high']}] ({spec.path}: band)")
+    if misses:
+        print("error: " + "; ".join(misses), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _verify_only(spec) -> None:
+    from .build import build_model
+    from .verify import verify_model
+
+    result = verify_model(build_model(spec), spec)
+    print(f"== {spec.name} ({spec.path}): architecture only, verified "
+          f"({result.totals['total_params']:,} params); nothing to train")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    from .results import load_results
+
+    for path in args.results:
+        results = load_results(path)
+        folder = Path(args.out) if args.out else Path(path).parent
+        print(f"report: {write_report(results, folder)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Validate, build, verify, train and report Keras reference models "
+        "declared in spec files.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check spec files against the schema (no TensorFlow)")
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="spec files or folders "
+                   f"(default: {DEFAULT_SPECS}/)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("verify", help="build models and compare shapes and params, no training")
+    p.add_argument("specs", nargs="*", metavar="SPEC")
+    p.add_argument("--summary", action="store_true",
+                   help="also print each model.summary() as a Markdown table")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("run", help="validate, build, verify, train, evaluate and report")
+    p.add_argument("specs", nargs="*", metavar="SPEC")
+    p.add_argument("--data", metavar="PATH", default=None,
+                   help="Stanford IMDB archive (aclImdb_v1.tar.gz) or its unpacked folder "
+                   "(default: $HARNESS_IMDB_DATA, else keras.datasets.imdb's download)")
+    p.add_argument("--out", metavar="DIR", default="reports",
+                   help="reports folder (default: reports)")
+    p.add_argument("--mode", choices=["xla", "default"], default="xla",
+                   help="execution mode: xla (jit_compile=True, the fastest here) or default "
+                   "(the Keras default)")
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help="override the spec's epochs")
+    p.add_argument("--train-samples", type=_positive_int, default=None, metavar="N",
+                   help="use only the first N training reviews")
+    p.add_argument("--test-samples", type=_positive_int, default=None, metavar="N",
+                   help="evaluate on the first N test reviews only")
+    p.add_argument("--seed", type=_non_negative_int, default=None,
+                   help="override the spec's seed")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="re-render report.md and plots from results JSON")
+    p.add_argument("results", nargs="+", metavar="RESULTS_JSON")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="write the report here (default: beside the results file)")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage or spec error, 130 Ctrl-C)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SpecError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except HarnessError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        table = getattr(exc, "table", "")
+        if table:
+            print(table, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry_point() -> None:
+    sys.exit(main())

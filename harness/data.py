@@ -1,0 +1,426 @@
+"""IMDB reviews as model input, in the conventions of ``keras.datasets.imdb.load_data``.
+
+Two sources, tried in this order:
+
+1. a Stanford-layout archive (``aclImdb_v1.tar.gz``) or its unpacked folder, given by ``--data``
+   or the ``HARNESS_IMDB_DATA`` environment variable; the raw reviews are encoded here;
+2. otherwise ``keras.datasets.imdb.load_data`` itself, which downloads ``imdb.npz`` (online only).
+
+The encoding follows ``keras.datasets.imdb``: words ranked by their frequency in the training
+reviews (rank 1 = most frequent), word of rank r -> index r + 3 (``index_from=3``), 1 = start of
+sequence, 2 = out of vocabulary (every index >= ``num_words``), 0 = padding; train and test each
+shuffled with ``numpy.random.RandomState(113)`` as Keras does. Labels: 1 = positive, 0 = negative.
+
+Encoding 50,000 reviews takes seconds; the encoded reviews (before the ``num_words`` cut and
+padding, which are cheap) are cached under ``HARNESS_CACHE_DIR`` (default
+``~/.cache/keras-harness``) in a file keyed by the archive's sha256 and the encoder's options, so a
+changed archive is never served stale. The cache lives outside the project: it is made from the
+reviews' text and must not be committed.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import os
+import re
+import tarfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+DATA_ENV = "HARNESS_IMDB_DATA"
+CACHE_ENV = "HARNESS_CACHE_DIR"
+
+START_CHAR = 1
+OOV_CHAR = 2
+INDEX_FROM = 3
+SHUFFLE_SEED = 113  # keras.datasets.imdb.load_data(seed=113)
+# Bump when the tokenizer or the encoding changes: old cache files then miss instead of serving
+# differently encoded data.
+ENCODER_VERSION = 1
+
+_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
+
+REMEDIES = (
+    "pass --data PATH (or set HARNESS_IMDB_DATA) to the Stanford reviews archive "
+    "aclImdb_v1.tar.gz or its unpacked folder, or go online so keras.datasets.imdb can download "
+    "imdb.npz"
+)
+
+
+@dataclass(frozen=True)
+class EncodedReviews:
+    """Reviews of one split as word indices, before the num_words cut and padding.
+
+    Attributes:
+        flat: all reviews' indices concatenated, start index included, shape (total_tokens,).
+        offsets: where review i starts in ``flat``, shape (n_reviews + 1,).
+        labels: 1 = positive, 0 = negative, shape (n_reviews,).
+    """
+
+    flat: np.ndarray
+    offsets: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def sequences(self) -> list[np.ndarray]:
+        """One int array per review."""
+        return np.split(self.flat, self.offsets[1:-1])
+
+    def head(self, n: int) -> EncodedReviews:
+        n = min(n, len(self))
+        return EncodedReviews(self.flat[: self.offsets[n]], self.offsets[: n + 1], self.labels[:n])
+
+
+@dataclass(frozen=True)
+class ImdbData:
+    """Model-ready IMDB arrays and where they came from.
+
+    Attributes:
+        x_train: (25000, maxlen) int32 word indices, or (25000, num_words) float32 multi-hot.
+        y_train: (25000,) float32 labels in {0, 1}.
+        x_test, y_test: the same for the 25,000 test reviews.
+        source: ``archive:<path>``, ``folder:<path>`` or ``keras.datasets.imdb``.
+        checksum: sha256 of the archive (or a fingerprint of the folder); None for Keras's copy.
+        info: the options the arrays were made with (num_words, maxlen, padding, ...).
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    checksum: str | None
+    info: dict = field(default_factory=dict)
+
+    def head(self, n_train: int | None = None, n_test: int | None = None) -> ImdbData:
+        """The first n_train training and n_test test samples (already shuffled)."""
+        return replace(
+            self,
+            x_train=self.x_train[:n_train],
+            y_train=self.y_train[:n_train],
+            x_test=self.x_test[:n_test],
+            y_test=self.y_test[:n_test],
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry point
+
+
+def load_imdb(
+    data_spec,
+    path: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> ImdbData:
+    """Load IMDB for a spec's ``data`` section.
+
+    Args:
+        data_spec: a :class:`harness.spec.DataSpec` (num_words, maxlen, padding, truncating,
+            representation).
+        path: the Stanford archive or folder; defaults to ``$HARNESS_IMDB_DATA``; when neither is
+            given, ``keras.datasets.imdb.load_data`` is used.
+        cache_dir: where encoded reviews are cached; defaults to ``$HARNESS_CACHE_DIR`` or
+            ``~/.cache/keras-harness``.
+
+    Returns:
+        :class:`ImdbData` with x of shape (25000, maxlen) (or (25000, num_words) for multi_hot).
+
+    Raises:
+        DataError: the path is missing, not in the Stanford layout, corrupt, or holds a review that
+            is not UTF-8; or no path is given and Keras cannot download its copy. The message
+            names the path and both remedies.
+    """
+    path = path if path is not None else os.environ.get(DATA_ENV) or None
+    if path is not None:
+        train, test, source, checksum = _encoded_from_stanford(Path(path), cache_dir)
+    else:
+        train, test = _encoded_from_keras()
+        source, checksum = "keras.datasets.imdb", None
+    return _to_arrays(train, test, data_spec, source, checksum)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stanford archive or folder -> encoded reviews
+
+
+def _encoded_from_stanford(
+    path: Path, cache_dir: str | os.PathLike | None
+) -> tuple[EncodedReviews, EncodedReviews, str, str]:
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory; {REMEDIES}")
+    kind = "folder" if path.is_dir() else "archive"
+    checksum = _fingerprint(path)
+    cache_file = _cache_path(cache_dir, checksum)
+    cached = _read_cache(cache_file, checksum)
+    if cached is not None:
+        return (*cached, f"{kind}:{path}", checksum)
+    reviews = _read_reviews(path)
+    train, test = encode_reviews(reviews)
+    _write_cache(cache_file, checksum, train, test)
+    return train, test, f"{kind}:{path}", checksum
+
+
+def _fingerprint(path: Path) -> str:
+    """sha256 of an archive's bytes; for a folder, of every review's path, size and mtime."""
+    digest = hashlib.sha256()
+    try:
+        if path.is_dir():
+            for p in sorted(path.rglob("*.txt")):
+                st = p.stat()
+                digest.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        else:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return digest.hexdigest()
+
+
+Review = tuple[str, int, int, str]  # (split, label, id, text)
+
+
+def _read_reviews(path: Path) -> list[Review]:
+    """Every labeled review of a Stanford-layout archive or folder."""
+    if path.is_dir():
+        items = _iter_folder(path)
+    else:
+        items = _iter_archive(path)
+    reviews: list[Review] = []
+    for name, raw in items:
+        m = _MEMBER.search(name)
+        if m is None:
+            continue
+        split, polarity, review_id, _rating = m.groups()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: {name}: review is not UTF-8 (byte {exc.start}); the Stanford archive is "
+                "UTF-8 throughout, so this file is damaged: download the archive again"
+            ) from None
+        reviews.append((split, 1 if polarity == "pos" else 0, int(review_id), text))
+    counts = collections.Counter((r[0], r[1]) for r in reviews)
+    missing = [
+        f"{split}/{'pos' if label else 'neg'}"
+        for split in ("train", "test")
+        for label in (1, 0)
+        if counts[(split, label)] == 0
+    ]
+    if missing:
+        raise DataError(
+            f"{path}: no reviews in {', '.join(missing)}; expected the Stanford layout "
+            "aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt"
+        )
+    return reviews
+
+
+def _iter_archive(path: Path) -> Iterator[tuple[str, bytes]]:
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                if member.isfile() and member.name.endswith(".txt"):
+                    f = tar.extractfile(member)
+                    if f is not None:
+                        yield member.name, f.read()
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise DataError(
+            f"{path}: not a readable .tar.gz archive, it is corrupt or truncated ({exc}); "
+            "download it again"
+        ) from None
+
+
+def _iter_folder(path: Path) -> Iterator[tuple[str, bytes]]:
+    for p in sorted(path.rglob("*.txt")):
+        rel = p.relative_to(path).as_posix()
+        if _MEMBER.search(rel):
+            yield rel, p.read_bytes()
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words of a review, HTML tags (``<br />``) removed."""
+    return _WORD.findall(_TAG.sub(" ", text.lower()))
+
+
+def encode_reviews(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReviews]:
+    """Encode reviews as ``keras.datasets.imdb`` does, before the num_words cut.
+
+    Words are ranked by frequency over the training reviews (ties broken alphabetically); a word
+    seen only in the test reviews gets OOV_CHAR.
+    """
+    ordered = sorted(reviews, key=lambda r: (r[0] != "train", r[1], r[2]))
+    tokens = [tokenize(r[3]) for r in ordered]
+    counts: collections.Counter[str] = collections.Counter()
+    for r, toks in zip(ordered, tokens, strict=True):
+        if r[0] == "train":
+            counts.update(toks)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    index = {word: rank + INDEX_FROM for rank, (word, _) in enumerate(ranked, start=1)}
+
+    rng = np.random.RandomState(SHUFFLE_SEED)
+    splits = []
+    for split in ("train", "test"):
+        rows = [i for i, r in enumerate(ordered) if r[0] == split]
+        order = np.arange(len(rows))
+        rng.shuffle(order)  # the same RandomState, train then test, as keras.datasets.imdb
+        seqs = [[START_CHAR] + [index.get(w, OOV_CHAR) for w in tokens[rows[j]]] for j in order]
+        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        flat = np.fromiter((w for s in seqs for w in s), dtype=np.int32, count=int(offsets[-1]))
+        labels = np.array([ordered[rows[j]][1] for j in order], dtype=np.int8)
+        splits.append(EncodedReviews(flat, offsets, labels))
+    return splits[0], splits[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache
+
+
+def _cache_options() -> dict:
+    return {
+        "encoder_version": ENCODER_VERSION,
+        "start_char": START_CHAR,
+        "oov_char": OOV_CHAR,
+        "index_from": INDEX_FROM,
+        "seed": SHUFFLE_SEED,
+    }
+
+
+def _cache_path(cache_dir: str | os.PathLike | None, checksum: str) -> Path:
+    root = Path(
+        cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "keras-harness"
+    )
+    key = hashlib.sha256(
+        json.dumps({"archive": checksum, **_cache_options()}, sort_keys=True).encode()
+    ).hexdigest()[:24]
+    return root / f"imdb-{key}.npz"
+
+
+def _read_cache(path: Path, checksum: str) -> tuple[EncodedReviews, EncodedReviews] | None:
+    """The cached reviews, or None when missing, corrupt, or made from another archive."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta != {"archive": checksum, **_cache_options()}:
+                return None
+            parts = [
+                EncodedReviews(z[f"{s}_flat"], z[f"{s}_offsets"], z[f"{s}_labels"])
+                for s in ("train", "test")
+            ]
+    except Exception:  # noqa: BLE001 - any damage to a cache file means: rebuild it
+        return None
+    for p in parts:
+        if p.offsets[-1] != len(p.flat) or len(p.offsets) != len(p.labels) + 1:
+            return None
+    return parts[0], parts[1]
+
+
+def _write_cache(path: Path, checksum: str, train: EncodedReviews, test: EncodedReviews) -> None:
+    meta = json.dumps({"archive": checksum, **_cache_options()}, sort_keys=True)
+    arrays = {"meta": np.array(meta)}
+    for name, part in (("train", train), ("test", test)):
+        arrays.update(
+            {f"{name}_flat": part.flat, f"{name}_offsets": part.offsets,
+             f"{name}_labels": part.labels}
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        # A cache that cannot be written only costs the next run a few seconds.
+        return
+
+
+# ---------------------------------------------------------------------------------------------
+# keras.datasets.imdb (online)
+
+
+def _encoded_from_keras() -> tuple[EncodedReviews, EncodedReviews]:
+    import keras
+
+    try:
+        (xtr, ytr), (xte, yte) = keras.datasets.imdb.load_data()
+    except Exception as exc:  # noqa: BLE001 - no network shows up as many exception types
+        raise DataError(
+            f"no IMDB data: keras.datasets.imdb could not download imdb.npz "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); {REMEDIES}"
+        ) from None
+    return _from_lists(xtr, ytr), _from_lists(xte, yte)
+
+
+def _from_lists(xs, ys) -> EncodedReviews:
+    lengths = np.fromiter((len(x) for x in xs), dtype=np.int64, count=len(xs))
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flat = np.concatenate([np.asarray(x, dtype=np.int32) for x in xs])
+    return EncodedReviews(flat, offsets, np.asarray(ys, dtype=np.int8))
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoded reviews -> model input
+
+
+def _to_arrays(
+    train: EncodedReviews, test: EncodedReviews, data_spec, source: str, checksum: str | None
+) -> ImdbData:
+    xs = [_input_array(part, data_spec) for part in (train, test)]
+    info = {
+        "num_words": data_spec.num_words,
+        "maxlen": data_spec.maxlen,
+        "padding": data_spec.padding,
+        "truncating": data_spec.truncating,
+        "representation": data_spec.representation,
+        "index_conventions": {"padding": 0, "start": START_CHAR, "oov": OOV_CHAR,
+                              "index_from": INDEX_FROM},
+    }
+    return ImdbData(
+        x_train=xs[0],
+        y_train=train.labels.astype(np.float32),
+        x_test=xs[1],
+        y_test=test.labels.astype(np.float32),
+        source=source,
+        checksum=checksum,
+        info=info,
+    )
+
+
+def cut_vocabulary(flat: np.ndarray, num_words: int) -> np.ndarray:
+    """Replace every index >= num_words by OOV_CHAR, as ``load_data(num_words=...)`` does."""
+    return np.where(flat >= num_words, OOV_CHAR, flat).astype(np.int32)
+
+
+def _input_array(part: EncodedReviews, data_spec) -> np.ndarray:
+    flat = cut_vocabulary(part.flat, data_spec.num_words)
+    if data_spec.representation == "multi_hot":
+        # Chapter 3's vectorize_sequences: x[i, w] = 1 for every word w of review i.
+        x = np.zeros((len(part), data_spec.num_words), dtype=np.float32)
+        rows = np.repeat(np.arange(len(part)), np.diff(part.offsets))
+        x[rows, flat] = 1.0
+        return x
+    from keras.utils import pad_sequences
+
+    cut = EncodedReviews(flat, part.offsets, part.labels)
+    return pad_sequences(
+        cut.sequences(),
+        maxlen=data_spec.maxlen,
+        dtype="int32",
+        padding=data_spec.padding,
+        truncating=data_spec.truncating,
+        value=0,
+    )

@@ -1,0 +1,67 @@
+"""The one error root of the harness.
+
+Every error a user can cause (a bad spec, a missing archive, a model that does not match its
+spec) is a :class:`HarnessError`. ``cli.main`` catches it in one place and prints
+``error: <message>`` on one line, without a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base class of every error the CLI reports as a one-line message.
+
+    Attributes:
+        exit_code: the process exit code ``harness`` returns for this error.
+    """
+
+    exit_code = 1
+
+
+class UsageError(HarnessError):
+    """A command-line argument that cannot be used (a wrong path, a bad option value)."""
+
+    exit_code = 2
+
+
+class SpecError(HarnessError):
+    """A spec file that cannot be read or does not match the schema.
+
+    The message lists every problem found in the file, one per line, each as
+    ``FILE: field.path: what is wrong, got X``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = list(problems)
+        super().__init__("\n".join(f"{path}: {p}" for p in self.problems))
+
+
+class DataError(HarnessError):
+    """A data set that is missing, corrupt, or does not fit the spec's data contract."""
+
+
+class ArchitectureMismatch(HarnessError):
+    """A built model whose output shapes or parameter counts differ from its spec.
+
+    Attributes:
+        table: a Markdown table of every differing row, expected vs actual.
+    """
+
+    def __init__(self, message: str, table: str = ""):
+        self.table = table
+        super().__init__(message)
+
+
+class TrainingError(HarnessError):
+    """Training that cannot go on: a NaN or infinite loss, an interrupted run."""
+
+
+class ResultsError(HarnessError):
+    """A results file that is broken, from a newer schema, or cannot be written."""
+
+
+class RegressionDetected(HarnessError):
+    """The gate found a band miss or a regression against the baseline."""

@@ -1,0 +1,52 @@
+"""Shared fixtures: seeding, a private cache, the tiny hand-written archive, the real one."""
+
+from __future__ import annotations
+
+import os
+import random
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+TINY = DATA / "aclImdb_tiny"
+REAL_ARCHIVE = Path(
+    os.environ.get("HARNESS_IMDB_DATA", ROOT.parent / "shared" / "datasets"
+                   / "aclImdb_v1_labeled.tar.gz")
+)
+
+
+@pytest.fixture(autouse=True)
+def _seeded(monkeypatch, tmp_path_factory):
+    """Seed every test, and keep the encoded-data cache out of the user's home."""
+    random.seed(0)
+    np.random.seed(0)
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def tiny_folder() -> Path:
+    """The unpacked tiny archive (Stanford layout, eight hand-written reviews)."""
+    return TINY
+
+
+@pytest.fixture
+def tiny_archive(tmp_path) -> Path:
+    """The tiny reviews packed as a .tar.gz, like aclImdb_v1.tar.gz."""
+    path = tmp_path / "aclImdb_tiny.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(TINY / "aclImdb", arcname="aclImdb")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_archive() -> Path:
+    """The Stanford reviews archive beside the project; tests that need it skip without it."""
+    if not REAL_ARCHIVE.is_file():
+        pytest.skip(f"the IMDB reviews archive is not at {REAL_ARCHIVE} (set HARNESS_IMDB_DATA)")
+    return REAL_ARCHIVE

@@ -1,0 +1,98 @@
+"""harness.cli: lazy imports, one-line errors without tracebacks, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = Path(__file__).resolve().parent / "data" / "specs"
+TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
+
+
+def _harness(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate"]])
+def test_help_and_validate_do_not_import_tensorflow(args):
+    code = (
+        "import sys\nfrom harness.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_validate_the_catalog(capsys):
+    assert main(["validate"]) == 0
+    assert "imdb_simple_rnn" in capsys.readouterr().out
+
+
+def test_validate_reports_every_bad_file_and_exits_2(capsys):
+    code = main(["validate", str(SPECS / "bad_units.yaml"), str(SPECS / "bad_wrong_type.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "bad_units.yaml: model.layers[1].units: must be > 0, got -3" in err
+    assert "bad_wrong_type.yaml: train.epochs: must be an integer, got 'two'" in err
+
+
+def _one_line_error(proc: subprocess.CompletedProcess) -> str:
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_missing_data_path(tmp_path):
+    proc = _harness("run", str(SPECS / "good_tiny.yaml"), "--data", str(tmp_path / "nope.tgz"),
+                    "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    line = _one_line_error(proc)
+    assert "nope.tgz: no such file or directory" in line and "--data" in line
+
+
+def test_corrupt_archive(tmp_path):
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00 truncated")
+    proc = _harness("run", str(SPECS / "good_tiny.yaml"), "--data", str(bad),
+                    "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert "bad.tar.gz: not a readable .tar.gz archive" in _one_line_error(proc)
+
+
+def test_wrong_expected_params_prints_a_table_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    proc = _harness("run", str(SPECS / "bad_params.yaml"), "--data", str(TINY), "--out", str(out))
+    assert proc.returncode == 1
+    line = _one_line_error(proc)
+    assert "bad_params.yaml: the built model does not match the spec" in line
+    assert "model.layers[1] (SimpleRNN): params differ" in line
+    assert "| simple_rnn (SimpleRNN)" in proc.stderr  # the expected-vs-actual table
+    assert not list(out.rglob("*.json"))
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = _harness("--debug", "validate", str(SPECS / "bad_units.yaml"))
+    assert "Traceback" in proc.stderr and "SpecError" in proc.stderr
+
+
+def test_tiny_run_end_to_end(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(SPECS / "good_tiny.yaml"), "--data", str(TINY), "--out", str(out),
+                 "--mode", "default"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "epoch 1/2" in printed and "epoch 2/2" in printed
+    folder = out / "tiny_rnn"
+    assert {p.name for p in folder.iterdir()} >= {"results.json", "report.md", "accuracy.png",
+                                                   "loss.png", "runs"}
+    assert len(list((folder / "runs").glob("*.json"))) == 1

@@ -1,0 +1,204 @@
+"""harness.data: keras.datasets.imdb conventions on a hand-written archive, and bad inputs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.data import DATA_ENV, load_imdb, tokenize
+from harness.errors import DataError
+from harness.spec import DataSpec
+
+TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
+
+# Training counts in tests/data/aclImdb_tiny: good 4, a 3, movie 3, bad 2, then one each,
+# ranked alphabetically: acting, and, boring, cast, don't, dull, fine, fun, it, watch.
+# Index = rank + 3 (index_from=3): good 4, a 5, movie 6, bad 7, acting 8, and 9, boring 10,
+# cast 11, don't 12, dull 13, fine 14, fun 15, it 16, watch 17. 1 = start, 2 = out of vocabulary.
+TRAIN = {
+    (1, 6): [1, 5, 4, 6, 4, 8],  # "A good movie. Good acting!"
+    (1, 8): [1, 4, 15, 4, 11, 5, 14, 6],  # "Good fun, good cast.<br /><br />A fine movie."
+    (0, 4): [1, 5, 7, 6],  # "A bad movie."
+    (0, 8): [1, 7, 10, 9, 13, 12, 17, 16],  # "Bad, boring and dull. Don't watch it."
+}
+TEST = {
+    (1, 4): [1, 4, 14, 8],  # "Good, fine acting."
+    (1, 3): [1, 2, 2],  # "Superb cinema." (words never seen in training)
+    (0, 5): [1, 7, 6, 7, 8],  # "Bad movie, bad acting."
+    (0, 2): [1, 13],  # "Dull."
+}
+
+
+def _spec(**kw) -> DataSpec:
+    return DataSpec(**{"num_words": 100, "maxlen": 10, **kw})
+
+
+def _rows(x, y) -> dict:
+    """{(label, length): sequence without padding} for every row."""
+    out = {}
+    for row, label in zip(x, y, strict=True):
+        seq = [int(v) for v in row if v != 0]
+        out[(int(label), len(seq))] = seq
+    return out
+
+
+def test_tokenize_drops_html_and_case():
+    assert tokenize("Good fun,<br /><br />GOOD cast. Don't!") == ["good", "fun", "good", "cast",
+                                                                    "don't"]
+
+
+@pytest.mark.parametrize("source", ["tiny_folder", "tiny_archive"])
+def test_index_conventions(source, request):
+    data = load_imdb(_spec(), request.getfixturevalue(source))
+    assert _rows(data.x_train, data.y_train) == TRAIN
+    assert _rows(data.x_test, data.y_test) == TEST
+    assert data.x_train.dtype == np.int32 and data.x_train.shape == (4, 10)
+    assert sorted(data.y_train.tolist()) == [0, 0, 1, 1]
+
+
+def test_num_words_cut_makes_rare_words_out_of_vocabulary(tiny_folder):
+    data = load_imdb(_spec(num_words=8), tiny_folder)
+    rows = _rows(data.x_test, data.y_test)
+    assert rows[(1, 4)] == [1, 4, 2, 2]  # fine (14) and acting (8) are >= num_words
+    assert rows[(0, 5)] == [1, 7, 6, 7, 2]
+    assert data.x_train.max() < 8
+
+
+def test_padding_and_truncating_at_the_front_by_default(tiny_folder):
+    data = load_imdb(_spec(maxlen=5), tiny_folder)
+    rows = {tuple(r) for r in data.x_train.tolist()}
+    assert (0, 0, 1, 5, 7, 6)[-5:] in rows  # "A bad movie." padded at the front
+    assert (4, 11, 5, 14, 6) in rows  # 8 indices truncated to their last 5
+
+
+def test_padding_at_the_back_when_declared(tiny_folder):
+    data = load_imdb(_spec(maxlen=6, padding="post", truncating="post"), tiny_folder)
+    rows = {tuple(r) for r in data.x_train.tolist()}
+    assert (1, 5, 7, 6, 0, 0) in rows
+    assert (1, 4, 15, 4, 11, 5) in rows
+
+
+def test_multi_hot_representation(tiny_folder):
+    data = load_imdb(_spec(num_words=20, representation="multi_hot"), tiny_folder)
+    assert data.x_train.shape == (4, 20) and data.x_train.dtype == np.float32
+    for row, label in zip(data.x_train, data.y_train, strict=True):
+        words = set(np.flatnonzero(row).tolist())
+        assert words in [set(s) for (lab, _), s in TRAIN.items() if lab == label]
+
+
+def test_shuffle_is_fixed(tiny_folder):
+    a = load_imdb(_spec(), tiny_folder)
+    b = load_imdb(_spec(), tiny_folder, cache_dir=None)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+
+
+def test_environment_variable_gives_the_path(tiny_folder, monkeypatch):
+    monkeypatch.setenv(DATA_ENV, str(tiny_folder))
+    assert load_imdb(_spec()).source == f"folder:{tiny_folder}"
+
+
+# --- cache -------------------------------------------------------------------------------------
+
+
+def test_second_load_comes_from_the_cache(tiny_archive, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = load_imdb(_spec(), tiny_archive, cache_dir=cache)
+    files = list(cache.glob("imdb-*.npz"))
+    assert len(files) == 1
+    import harness.data as data_module
+
+    def no_reading(path):
+        raise AssertionError("the archive was read again instead of the cache")
+
+    monkeypatch.setattr(data_module, "_read_reviews", no_reading)
+    second = load_imdb(_spec(), tiny_archive, cache_dir=cache)
+    np.testing.assert_array_equal(first.x_train, second.x_train)
+
+
+def test_corrupt_cache_is_rebuilt(tiny_archive, tmp_path):
+    cache = tmp_path / "cache"
+    first = load_imdb(_spec(), tiny_archive, cache_dir=cache)
+    (cached,) = cache.glob("imdb-*.npz")
+    cached.write_bytes(b"not a numpy file")
+    again = load_imdb(_spec(), tiny_archive, cache_dir=cache)
+    np.testing.assert_array_equal(first.x_train, again.x_train)
+    assert cached.stat().st_size > 100  # rewritten
+
+
+def test_changed_archive_is_not_served_stale(tmp_path):
+    folder = tmp_path / "reviews"
+    shutil.copytree(TINY, folder)
+    cache = tmp_path / "cache"
+    before = load_imdb(_spec(), folder, cache_dir=cache)
+    (folder / "aclImdb/test/neg/7_4.txt").write_text("Good good good.")
+    after = load_imdb(_spec(), folder, cache_dir=cache)
+    assert before.checksum != after.checksum
+    assert [1, 4, 4, 4] in [[int(v) for v in r if v] for r in after.x_test]
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_missing_path_names_it_and_both_remedies(tmp_path):
+    missing = tmp_path / "nope.tar.gz"
+    with pytest.raises(DataError) as exc:
+        load_imdb(_spec(), missing)
+    msg = str(exc.value)
+    assert str(missing) in msg and "no such file" in msg
+    assert "--data" in msg and "keras.datasets.imdb" in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("content", [b"this is not gzip at all", b"\x1f\x8b\x08\x00garbage"])
+def test_corrupt_archive(tmp_path, content):
+    bad = tmp_path / "broken.tar.gz"
+    bad.write_bytes(content)
+    with pytest.raises(DataError, match=r"broken\.tar\.gz: not a readable \.tar\.gz archive"):
+        load_imdb(_spec(), bad)
+
+
+def test_truncated_archive(tiny_archive, tmp_path):
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(tiny_archive.read_bytes()[:300])
+    with pytest.raises(DataError, match=r"cut\.tar\.gz: not a readable .*corrupt or truncated"):
+        load_imdb(_spec(), cut)
+
+
+def test_folder_without_the_stanford_layout(tmp_path):
+    (tmp_path / "reviews").mkdir()
+    (tmp_path / "reviews" / "a.txt").write_text("hello")
+    with pytest.raises(DataError, match=r"no reviews in train/pos, train/neg, test/pos, test/neg"):
+        load_imdb(_spec(), tmp_path / "reviews")
+
+
+def test_empty_pos_folder(tmp_path):
+    folder = tmp_path / "reviews"
+    shutil.copytree(TINY, folder)
+    for f in (folder / "aclImdb/train/pos").iterdir():
+        f.unlink()
+    with pytest.raises(DataError, match=r"no reviews in train/pos"):
+        load_imdb(_spec(), folder)
+
+
+def test_review_that_is_not_utf8(tmp_path):
+    folder = tmp_path / "reviews"
+    shutil.copytree(TINY, folder)
+    (folder / "aclImdb/train/neg/2_1.txt").write_bytes(b"A bad movie \xff\xfe.")
+    with pytest.raises(DataError, match=r"train/neg/2_1\.txt: review is not UTF-8"):
+        load_imdb(_spec(), folder)
+
+
+def test_keras_download_failure_names_the_data_option(monkeypatch):
+    import keras
+
+    def offline(*a, **k):
+        raise OSError("network is unreachable")
+
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    monkeypatch.setattr(keras.datasets.imdb, "load_data", offline)
+    with pytest.raises(DataError, match=r"keras\.datasets\.imdb could not download.*--data"):
+        load_imdb(_spec())
