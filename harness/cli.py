@@ -1,4 +1,4 @@
-"""The ``harness`` command: ``run``, ``validate``, ``verify``, ``report``.
+"""The ``harness`` command: ``run``, ``validate``, ``verify``, ``bench``, ``report``.
 
 Every user error is a :class:`harness.errors.HarnessError`, caught here in one place and printed
 as ``error: ...`` without a traceback (``--debug`` re-raises it). TensorFlow is imported only by
@@ -110,14 +110,41 @@ def _verify_only(spec) -> None:
           f"({result.totals['total_params']:,} params); nothing to train")
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import BenchOptions, parse_devices, parse_modes, run_bench
+    from .spec import load_specs
+
+    devices, modes = parse_devices(args.devices), parse_modes(args.modes)
+    specs = load_specs(_spec_paths(args.specs))
+    _quiet_tensorflow()
+    options = BenchOptions(devices=devices, modes=modes,
+                           train_samples=None if args.full_epochs else args.train_samples,
+                           rounds=args.rounds, timed_epochs=args.timed_epochs,
+                           latency_repeats=args.latency_repeats, data=args.data, out=args.out,
+                           reports=args.reports, benchmark_json=args.benchmark_json)
+    run_bench(specs, options)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    from .bench import BENCH_KIND
+    from .bench_report import load_pytest_benchmark, write_bench_report
     from .report import write_report
     from .results import load_results
 
+    pytest_json = load_pytest_benchmark(args.benchmark_json) if args.benchmark_json else None
+    if not args.results and pytest_json is None:
+        raise UsageError("report: give a RESULTS_JSON file, or --benchmark-json FILE")
+    if not args.results:
+        folder = Path(args.out) if args.out else Path(args.benchmark_json).parent
+        print(f"report: {write_bench_report(None, folder, pytest_json)}")
     for path in args.results:
         results = load_results(path)
         folder = Path(args.out) if args.out else Path(path).parent
-        print(f"report: {write_report(results, folder)}")
+        if results.get("kind") == BENCH_KIND:
+            print(f"report: {write_bench_report(results, folder, pytest_json)}")
+        else:
+            print(f"report: {write_report(results, folder)}")
     return 0
 
 
@@ -162,10 +189,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override the spec's seed")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("bench", help="benchmark training and inference per spec, device and "
+                       "execution mode; write reports/bench/")
+    p.add_argument("specs", nargs="*", metavar="SPEC")
+    p.add_argument("--devices", default="cpu,gpu", metavar="LIST",
+                   help="comma-separated cpu,gpu (default: both; a missing one is reported as "
+                   "skipped with the reason)")
+    p.add_argument("--modes", default="default,xla", metavar="LIST",
+                   help="comma-separated execution modes: default (Keras's jit_compile='auto'), "
+                   "xla (jit_compile=True) (default: both)")
+    p.add_argument("--train-samples", type=_positive_int, default=2560, metavar="N",
+                   help="train on the first N training reviews, split by the spec's "
+                   "validation_split (default: 2560)")
+    p.add_argument("--full-epochs", action="store_true",
+                   help="train on all 25,000 training reviews (overrides --train-samples)")
+    p.add_argument("--rounds", type=_positive_int, default=2,
+                   help="interleaved trials per variant (default: 2)")
+    p.add_argument("--timed-epochs", type=_positive_int, default=2,
+                   help="timed epochs after the warm-up epoch in each trial (default: 2)")
+    p.add_argument("--latency-repeats", type=_positive_int, default=20, metavar="N",
+                   help="timed predict_on_batch calls per batch size (default: 20)")
+    p.add_argument("--data", metavar="PATH", default=None,
+                   help="Stanford IMDB archive or folder (default: $HARNESS_IMDB_DATA)")
+    p.add_argument("--out", metavar="DIR", default="reports/bench",
+                   help="results and report folder (default: reports/bench)")
+    p.add_argument("--reports", metavar="DIR", default="reports",
+                   help="folder of the committed full runs, read for accuracy (default: "
+                   "reports)")
+    p.add_argument("--benchmark-json", metavar="FILE", default=None,
+                   help="a pytest-benchmark JSON file (pytest --benchmark-json) to add to the "
+                   "report")
+    p.set_defaults(func=cmd_bench)
+
     p = sub.add_parser("report", help="re-render report.md and plots from results JSON")
-    p.add_argument("results", nargs="+", metavar="RESULTS_JSON")
+    p.add_argument("results", nargs="*", metavar="RESULTS_JSON")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="write the report here (default: beside the results file)")
+    p.add_argument("--benchmark-json", metavar="FILE", default=None,
+                   help="add a pytest-benchmark JSON file to a bench report")
     p.set_defaults(func=cmd_report)
     return parser
 

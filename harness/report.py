@@ -149,6 +149,15 @@ def history_section(results: dict[str, Any]) -> str:
                          "book epoch time (s)"])
 
 
+def _gpu_text(gpu: dict[str, Any]) -> str:
+    extra = []
+    if gpu.get("memory_bytes"):
+        extra.append(f"{gpu['memory_bytes'] / 2**30:.0f} GiB")
+    if gpu.get("driver"):
+        extra.append(f"driver {gpu['driver']}")
+    return gpu.get("name", "?") + (f" ({', '.join(extra)})" if extra else "")
+
+
 def environment_section(env: dict[str, Any]) -> str:
     gpus = env.get("gpus") or []
     cpu = env.get("cpu") or {}
@@ -160,7 +169,7 @@ def environment_section(env: dict[str, Any]) -> str:
         ["CUDA / cuDNN (TensorFlow build)", f"{env.get('cuda') or '-'} / "
                                             f"{env.get('cudnn') or '-'}"],
         ["CPU", f"{cpu.get('model')}, {cpu.get('cores')} cores"],
-        ["GPU", ", ".join(g.get("name", "?") for g in gpus) if gpus else "none visible"],
+        ["GPU", ", ".join(_gpu_text(g) for g in gpus) if gpus else "none visible"],
         ["platform", env.get("platform")],
         ["harness", f"{env.get('harness')} (commit {env.get('git_commit') or 'unknown'})"],
     ]

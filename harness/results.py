@@ -160,12 +160,32 @@ def _git_commit() -> str | None:
     return None
 
 
+def _nvidia_smi() -> list[dict[str, Any]]:
+    """Name, total memory (bytes) and driver of each GPU per ``nvidia-smi``; [] without it."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
+             "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if out.returncode != 0:
+        return []
+    gpus = []
+    for line in out.stdout.strip().splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 3:
+            memory = int(parts[1]) * 1024 * 1024 if parts[1].isdigit() else None  # MiB
+            gpus.append({"name": parts[0], "memory_bytes": memory, "driver": parts[2]})
+    return gpus
+
+
 def environment(with_tensorflow: bool = True) -> dict[str, Any]:
     """Versions, CPU, GPU and commit of this run.
 
     Returns a dict with ``python``, ``platform``, ``cpu`` (model, cores), ``numpy``,
-    ``tensorflow``, ``keras``, ``cuda``/``cudnn`` (TensorFlow's build), ``gpus`` (name, memory in
-    bytes where known), ``git_commit``.
+    ``tensorflow``, ``keras``, ``cuda``/``cudnn`` (TensorFlow's build), ``gpus`` (name, compute
+    capability, and total memory in bytes and driver version where ``nvidia-smi`` tells them),
+    ``git_commit``.
     """
     import numpy as np
 
@@ -183,10 +203,14 @@ def environment(with_tensorflow: bool = True) -> dict[str, Any]:
 
         build = tf.sysconfig.get_build_info()
         gpus = []
-        for dev in tf.config.list_physical_devices("GPU"):
+        smi = _nvidia_smi()
+        for i, dev in enumerate(tf.config.list_physical_devices("GPU")):
             details = tf.config.experimental.get_device_details(dev)
-            gpus.append({"name": details.get("device_name", dev.name),
-                         "compute_capability": details.get("compute_capability")})
+            gpu = {"name": details.get("device_name", dev.name),
+                   "compute_capability": details.get("compute_capability")}
+            if i < len(smi):
+                gpu.update(memory_bytes=smi[i]["memory_bytes"], driver=smi[i]["driver"])
+            gpus.append(gpu)
         env.update(
             tensorflow=tf.__version__,
             keras=keras.__version__,

@@ -1,0 +1,628 @@
+"""``harness bench``: training and inference speed, memory and FLOPs per spec x device x mode.
+
+For every trained spec, device (``cpu``, ``gpu``) and execution mode (``default``: the Keras
+default ``jit_compile="auto"``; ``xla``: ``jit_compile=True``; see
+:data:`harness.train.EXECUTION_MODES`) the bench measures:
+
+- training: each variant builds and compiles a model and trains one warm-up epoch (tracing and
+  XLA compilation included; reported on its own as the first epoch time), then ``rounds`` rounds
+  train ``timed_epochs`` more epochs of each variant in turn; seconds per epoch and throughput
+  (training samples/s) are the median over those timed epochs, validation included. By default
+  on a fixed slice of the real reviews (the first :data:`DEFAULT_TRAIN_SAMPLES`, split by the
+  spec's validation_split), so the whole catalog takes minutes; ``train_samples=None`` uses all
+  25,000;
+- the variants: training through the harness, and the same training as a plain Keras script
+  (``keras.Sequential`` of the spec's layers, ``compile``, ``fit``, no harness code), per mode;
+  their rounds are interleaved (the order reversed every other round) so that both see the same
+  machine load. Printed ratios: harness overhead (harness / plain, same mode; target
+  <= :data:`OVERHEAD_TARGET`) and the xla speed-up over the plain script with Keras defaults
+  (target >= :data:`SPEEDUP_TARGET`);
+- inference: latency per batch (ms, p50 and p95) of ``model.predict_on_batch`` at batch sizes
+  :data:`LATENCY_BATCH_SIZES`, and throughput (samples/s);
+- peak host memory (RSS, bytes) and on a GPU peak device memory (bytes,
+  ``tf.config.experimental.get_memory_info``);
+- for LSTM and GRU layers whether the cuDNN kernel is allowed (:mod:`harness.cudnn`) and which
+  kernel the graph holds on the device;
+- FLOPs per sample from the architecture (:mod:`harness.flops`) and the achieved GFLOP/s beside
+  the device's own float32 matrix-multiply rate measured in the same run.
+
+A requested device that is not present is recorded as skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .errors import TrainingError, UsageError
+from .machine import (
+    DEVICES,
+    MATMUL_N,
+    DeviceStatus,
+    PeakMemory,
+    device_statuses,
+    gpu_visible,
+    numpy_matmul_gflops,
+    tf_matmul_gflops,
+    timed_call,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+    from .data import ImdbData
+    from .spec import Spec
+
+DEFAULT_TRAIN_SAMPLES = 2560  # 2,048 train + 512 validation at validation_split 0.2: whole batches
+LATENCY_BATCH_SIZES = (1, 128)
+OVERHEAD_TARGET = 1.03
+SPEEDUP_TARGET = 1.5
+BENCH_KIND = "bench"
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """Options of ``harness bench``.
+
+    Attributes:
+        devices: ``cpu`` and/or ``gpu``.
+        modes: execution modes, keys of :data:`harness.train.EXECUTION_MODES`.
+        train_samples: the first N training reviews (train + validation); None: all 25,000.
+        rounds: trials per spec x device x variant, interleaved.
+        timed_epochs: epochs timed after the warm-up epoch in each trial.
+        latency_repeats: timed ``predict_on_batch`` calls per batch size (after 3 warm-up calls).
+        latency_batch_sizes: batch sizes of the latency measurement.
+        data: the Stanford archive or folder (None: $HARNESS_IMDB_DATA, then Keras's download).
+        out: folder of ``results.json``, ``report.md`` and the chart.
+        reports: folder of the committed full runs (``<reports>/<spec>/results.json``), read for
+            the accuracy side of the speed-up target.
+        benchmark_json: a pytest-benchmark JSON file to add to the report.
+    """
+
+    devices: tuple[str, ...] = ("cpu", "gpu")
+    modes: tuple[str, ...] = ("default", "xla")
+    train_samples: int | None = DEFAULT_TRAIN_SAMPLES
+    rounds: int = 4
+    timed_epochs: int = 1
+    latency_repeats: int = 20
+    latency_batch_sizes: tuple[int, ...] = LATENCY_BATCH_SIZES
+    data: str | None = None
+    out: str = "reports/bench"
+    reports: str = "reports"
+    benchmark_json: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Options
+
+
+def parse_devices(text: str) -> tuple[str, ...]:
+    """``"cpu,gpu"`` -> ``("cpu", "gpu")``.
+
+    Raises:
+        UsageError: an unknown device name, or none given.
+    """
+    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    unknown = [n for n in names if n not in DEVICES]
+    if unknown or not names:
+        raise UsageError(f"--devices: unknown device {', '.join(unknown) or '(none)'}; "
+                         f"use a comma-separated list of {', '.join(DEVICES)}")
+    return names
+
+
+def parse_modes(text: str) -> tuple[str, ...]:
+    """``"default,xla"`` -> ``("default", "xla")``.
+
+    Raises:
+        UsageError: an unknown execution mode, or none given.
+    """
+    from .train import EXECUTION_MODES
+
+    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    unknown = [n for n in names if n not in EXECUTION_MODES]
+    if unknown or not names:
+        raise UsageError(f"--modes: unknown execution mode {', '.join(unknown) or '(none)'}; "
+                         f"use a comma-separated list of {', '.join(EXECUTION_MODES)}")
+    return names
+
+
+def pin_generic_kernels(model: keras.Model) -> None:
+    """Keep LSTM/GRU layers off cuDNN (``use_cudnn=False``) for a CPU run on a GPU machine.
+
+    With a GPU visible, Keras puts the cuDNN op into the graph even under ``tf.device('/CPU:0')``
+    and TensorFlow's soft placement then runs it on the GPU: the "CPU" figures would be partly
+    GPU ones. Pinned, the layers run Keras's generic loop, as on a machine without a GPU, and may
+    be compiled with XLA again.
+    """
+    for layer in model.layers:
+        if type(layer).__name__ in ("LSTM", "GRU"):
+            layer.use_cudnn = False
+            layer.supports_jit = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Training: through the harness, and as a plain Keras script
+
+
+@dataclass
+class Trial:
+    """One variant's training of one model: set up once, warmed up, then timed in rounds.
+
+    Attributes:
+        variant: ``harness`` (build_model, compile_model, train_model) or ``plain`` (a plain
+            Keras script).
+        mode: execution mode.
+        setup_s: build + compile wall time (s).
+        first_epoch_s: wall time of the warm-up fit of one epoch (tracing/compilation included).
+        timed_s: wall time of each round's fit of the timed epochs (s).
+        timed_cpu_s: CPU time of this process (all threads) over each of those fits (s): less
+            sensitive than wall time to other processes on a shared machine.
+        epoch_time_s: every timed epoch (s): the harness's own per-epoch times; for the plain
+            script, which has no callbacks, each round's ``timed_s / epochs``.
+        jit_compile: what the model compiled with after Keras resolved it (``model.jit_compile``).
+        model: the trained model (not in the results).
+    """
+
+    variant: str
+    mode: str
+    setup_s: float = 0.0
+    first_epoch_s: float = 0.0
+    timed_s: list[float] = field(default_factory=list)
+    timed_cpu_s: list[float] = field(default_factory=list)
+    epoch_time_s: list[float] = field(default_factory=list)
+    jit_compile: bool = False
+    model: Any = field(default=None, repr=False)
+
+    @property
+    def total_s(self) -> float:
+        """Build, compile, the first epoch and every timed epoch (s)."""
+        return self.setup_s + self.first_epoch_s + sum(self.timed_s)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"variant": self.variant, "mode": self.mode, "setup_s": self.setup_s,
+                "first_epoch_s": self.first_epoch_s, "timed_s": self.timed_s,
+                "timed_cpu_s": self.timed_cpu_s, "epoch_time_s": self.epoch_time_s,
+                "jit_compile": self.jit_compile}
+
+
+class HarnessTraining:
+    """Training through the harness: ``build_model``, ``compile_model`` and ``train_model``
+    (its per-epoch recorder, NaN check and progress lines included, printed to a buffer)."""
+
+    variant = "harness"
+
+    def __init__(self, spec: Spec, data: ImdbData, mode: str, device: DeviceStatus,
+                 pin_generic: bool = False):
+        self.spec, self.data, self.device, self.pin = spec, data, device, pin_generic
+        self.trial = Trial(self.variant, mode)
+        self.sink = io.StringIO()
+
+    def setup(self) -> None:
+        """Build, compile and train the warm-up epoch."""
+        import keras
+        import tensorflow as tf
+
+        keras.utils.set_random_seed(self.spec.train.seed)
+        with tf.device(self.device.tf_device):
+            t0 = time.perf_counter()
+            model = self._build()
+            t1 = time.perf_counter()
+            self._fit(model, 1)
+            t2 = time.perf_counter()
+        self.trial.model, self.trial.setup_s, self.trial.first_epoch_s = model, t1 - t0, t2 - t1
+        self.trial.jit_compile = bool(model.jit_compile)
+
+    def timed(self, epochs: int) -> float:
+        """Train ``epochs`` more epochs; record and return their wall time (s)."""
+        import tensorflow as tf
+
+        with tf.device(self.device.tf_device):
+            c0, t0 = time.process_time(), time.perf_counter()
+            per_epoch = self._fit(self.trial.model, epochs)
+            t1, c1 = time.perf_counter(), time.process_time()
+        self.trial.timed_s.append(t1 - t0)
+        self.trial.timed_cpu_s.append(c1 - c0)
+        self.trial.epoch_time_s.extend(per_epoch or [(t1 - t0) / epochs] * epochs)
+        return t1 - t0
+
+    def _build(self):
+        from .build import build_model, compile_model
+        from .train import EXECUTION_MODES
+
+        model = build_model(self.spec)
+        if self.pin:
+            pin_generic_kernels(model)
+        compile_model(model, self.spec, jit_compile=EXECUTION_MODES[self.trial.mode])
+        return model
+
+    def _fit(self, model, epochs: int) -> list[float] | None:
+        from .train import train_model
+
+        outcome = train_model(model, self.spec, self.data, epochs=epochs, stream=self.sink)
+        if outcome.status != "complete":
+            raise TrainingError(f"{self.spec.name}: bench training stopped: "
+                                f"{outcome.stop_reason}")
+        return list(outcome.epoch_time_s)
+
+
+class PlainKerasTraining(HarnessTraining):
+    """The same model, data and settings as a plain Keras script would write them:
+    ``keras.Sequential`` of the spec's layers, ``compile`` with the spec's optimizer, loss and
+    metrics, ``fit`` with its batch_size and validation_split, ``verbose=0``; no harness code."""
+
+    variant = "plain"
+
+    def _build(self):
+        import keras
+
+        from .train import EXECUTION_MODES
+
+        spec, train = self.spec, self.spec.train
+        model = keras.Sequential(
+            [keras.Input(shape=tuple(spec.model.input.shape), dtype=spec.model.input.dtype)]
+            + [getattr(keras.layers, layer.type)(**layer.keras_config())
+               for layer in spec.model.layers]
+        )
+        if self.pin:
+            pin_generic_kernels(model)
+        optimizer = keras.optimizers.get(train.optimizer)
+        if train.learning_rate is not None:
+            optimizer.learning_rate = train.learning_rate
+        model.compile(optimizer=optimizer, loss=train.loss, metrics=list(train.metrics),
+                      jit_compile=EXECUTION_MODES[self.trial.mode])
+        return model
+
+    def _fit(self, model, epochs: int) -> None:
+        train = self.spec.train
+        model.fit(self.data.x_train, self.data.y_train, epochs=epochs,
+                  batch_size=train.batch_size, validation_split=train.validation_split,
+                  verbose=0)
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Inference
+
+
+def inference_latency(model: keras.Model, x, batch_size: int, repeats: int,
+                      device: DeviceStatus) -> dict[str, Any]:
+    """Latency of ``model.predict_on_batch`` on ``x[:batch_size]``.
+
+    Three untimed calls first (tracing; XLA compiles each batch shape once).
+
+    Returns:
+        ``batch_size``, ``repeats``, ``latency_ms_p50``, ``latency_ms_p95`` (ms per batch) and
+        ``throughput_samples_per_s`` (samples over the summed latencies).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    batch = x[:batch_size]
+    if len(batch) < batch_size:
+        raise UsageError(f"inference at batch_size {batch_size} needs {batch_size} test samples, "
+                         f"got {len(batch)}")
+    with tf.device(device.tf_device):
+        for _ in range(3):
+            model.predict_on_batch(batch)
+        times = [timed_call(lambda: model.predict_on_batch(batch)) for _ in range(repeats)]
+    ms = np.array(times) * 1e3
+    return {"batch_size": batch_size, "repeats": repeats,
+            "latency_ms_p50": float(np.percentile(ms, 50)),
+            "latency_ms_p95": float(np.percentile(ms, 95)),
+            "throughput_samples_per_s": batch_size * repeats / float(np.sum(times))}
+
+
+# ---------------------------------------------------------------------------------------------
+# One spec on one device
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _paired_ratio(num: list[float], den: list[float]) -> float | None:
+    """Median over rounds of num/den, each pair measured next to each other."""
+    return _median([a / b for a, b in zip(num, den, strict=False) if b])
+
+
+def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
+                         options: BenchOptions, machine_gflops: float | None,
+                         stream: TextIO) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """All modes of one spec on one device: records per mode, and the comparison ratios.
+
+    Every variant (harness and plain script, per mode) builds, compiles and trains its warm-up
+    epoch first; then ``rounds`` rounds time ``timed_epochs`` epochs of each variant in turn, the
+    order reversed every other round, so that a drift in machine load favours no variant.
+
+    Returns:
+        ``(records, comparison)``: one record per mode (training, inference, memory, FLOPs,
+        cuDNN), and ``{"overhead": {mode: ...}, "speedup_xla_vs_plain_default": ...}``.
+    """
+    import keras
+
+    from .cudnn import cudnn_eligibility, kernel_in_use
+    from .flops import model_flops
+
+    keras.backend.clear_session()
+    pin = device.name == "cpu" and gpu_visible()
+    variants = [("plain", m) for m in options.modes] + [("harness", m) for m in options.modes]
+    if "default" not in options.modes:
+        variants.insert(0, ("plain", "default"))  # the baseline of the speed-up target
+    runners: dict[tuple[str, str], HarnessTraining] = {}
+    memory: dict[str, PeakMemory] = {}
+    for variant, mode in variants:
+        cls = HarnessTraining if variant == "harness" else PlainKerasTraining
+        runner = runners[(variant, mode)] = cls(spec, data, mode, device, pin)
+        with PeakMemory(device.name) as mem:
+            runner.setup()
+        if variant == "harness":
+            _keep_peak(memory, mode, mem)
+        print(f"  {device.name} {mode:7} {variant:7} build + compile "
+              f"{runner.trial.setup_s:.2f} s, first epoch {runner.trial.first_epoch_s:.2f} s "
+              f"(jit_compile={runner.trial.jit_compile})", file=stream, flush=True)
+    for r in range(options.rounds):
+        order = variants if r % 2 == 0 else variants[::-1]
+        times = []
+        for variant, mode in order:
+            with PeakMemory(device.name) as mem:
+                times.append(runners[(variant, mode)].timed(options.timed_epochs))
+            if variant == "harness":
+                _keep_peak(memory, mode, mem)
+        print(f"  {device.name} round {r + 1}/{options.rounds}: "
+              + ", ".join(f"{m} {v} {t:.2f} s" for (v, m), t in zip(order, times, strict=True)),
+              file=stream, flush=True)
+
+    flops = model_flops(spec)
+    n = len(data.x_train)
+    val = int(n * spec.train.validation_split)
+    cudnn = cudnn_eligibility(spec)
+    kernels: dict[str, str] = {}
+    records = []
+    for mode in options.modes:
+        trial = runners[("harness", mode)].trial
+        kernels = kernels or kernel_in_use(trial.model, spec, device.tf_device)
+        with PeakMemory(device.name) as mem:
+            inference = [inference_latency(trial.model, data.x_test, bs, options.latency_repeats,
+                                           device) for bs in options.latency_batch_sizes]
+        _keep_peak(memory, mode, mem)
+        median_epoch = _median(trial.epoch_time_s)
+        achieved = flops.epoch_flops(n - val, val) / median_epoch / 1e9 if median_epoch else None
+        records.append({
+            "spec": spec.name, "spec_hash": spec.content_hash(), "device": device.name,
+            "tf_device": device.tf_device, "mode": mode, "status": "ok",
+            "jit_compile": trial.jit_compile,
+            "train": {
+                "train_samples": n - val, "val_samples": val,
+                "batch_size": spec.train.batch_size, "rounds": options.rounds,
+                "timed_epochs": options.timed_epochs,
+                "setup_time_s": trial.setup_s,
+                "first_epoch_time_s": trial.first_epoch_s,
+                "epoch_time_s": trial.epoch_time_s,
+                "median_epoch_time_s": median_epoch,
+                "throughput_samples_per_s": (n - val) / median_epoch if median_epoch else None,
+            },
+            "inference": inference,
+            "memory": {"host_peak_rss_bytes": memory[mode].host_peak_bytes,
+                       "host_rss_before_bytes": memory[mode].host_before_bytes,
+                       "host_peak_scope": memory[mode].host_scope,
+                       "device_peak_bytes": memory[mode].device_peak_bytes},
+            "flops": {**flops.as_dict(),
+                      "epoch": flops.epoch_flops(n - val, val),
+                      "achieved_gflops": achieved,
+                      "machine_gflops": machine_gflops,
+                      "utilization": (achieved / machine_gflops
+                                      if achieved and machine_gflops else None)},
+            "cudnn": [{**c, "kernel": kernels.get(c["layer"])} for c in cudnn],
+            "generic_kernels_pinned": pin,
+        })
+    trials = {key: runner.trial for key, runner in runners.items()}
+    for trial in trials.values():
+        trial.model = None
+    k = options.timed_epochs
+    comparison: dict[str, Any] = {
+        "spec": spec.name, "device": device.name,
+        "trials": [t.as_dict() for t in trials.values()],
+        "plain_median_epoch_time_s": {m: _median([t / k for t in trials[(v, m)].timed_s])
+                                      for (v, m) in variants if v == "plain"},
+        "overhead": {}, "speedup_xla_vs_plain_default": None,
+    }
+    for m in options.modes:
+        h, p = trials[("harness", m)], trials[("plain", m)]
+        comparison["overhead"][m] = {
+            "ratio_epochs": _paired_ratio(h.timed_s, p.timed_s),
+            "ratio_epochs_cpu_time": _paired_ratio(h.timed_cpu_s, p.timed_cpu_s),
+            "ratio_total": h.total_s / p.total_s,
+            "target": OVERHEAD_TARGET}
+    if "xla" in options.modes:
+        comparison["speedup_xla_vs_plain_default"] = {
+            "ratio": _paired_ratio(trials[("plain", "default")].timed_s,
+                                   trials[("harness", "xla")].timed_s),
+            "target": SPEEDUP_TARGET}
+    return records, comparison
+
+
+def _keep_peak(memory: dict[str, PeakMemory], mode: str, mem: PeakMemory) -> None:
+    """Keep the highest peaks seen for a mode."""
+    old = memory.get(mode)
+    if old is None:
+        memory[mode] = mem
+        return
+    for attr in ("host_peak_bytes", "device_peak_bytes"):
+        values = [v for v in (getattr(old, attr), getattr(mem, attr)) if v is not None]
+        setattr(old, attr, max(values) if values else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole bench
+
+
+def load_bench_data(spec: Spec, data_path: str | None, train_samples: int | None,
+                    test_samples: int = max(LATENCY_BATCH_SIZES)) -> ImdbData:
+    """The spec's data: the first ``train_samples`` training reviews and enough test reviews
+    for the largest latency batch, copied so that the full arrays can be freed."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from .data import load_imdb
+    from .pipeline import check_token_range
+
+    data = load_imdb(spec.data, data_path)
+    data = data.head(train_samples, test_samples)
+    check_token_range(spec, data)
+    return replace(data, x_train=np.ascontiguousarray(data.x_train),
+                   y_train=np.ascontiguousarray(data.y_train),
+                   x_test=np.ascontiguousarray(data.x_test),
+                   y_test=np.ascontiguousarray(data.y_test))
+
+
+def full_run_summary(spec: Spec, reports: str | os.PathLike) -> dict[str, Any] | None:
+    """Mode, accuracy and band verdict of the committed full run ``<reports>/<spec>/results.json``
+    (None when there is none): the accuracy side of the speed-up target."""
+    from .errors import ResultsError
+    from .report import summary_figures
+    from .results import load_results
+
+    path = Path(reports) / spec.name / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        results = load_results(path)
+    except ResultsError:
+        return None
+    if results.get("spec", {}).get("hash") != spec.content_hash():
+        comparable = False
+    else:
+        comparable = True
+    figures = summary_figures(results)
+    band = results.get("band") or {}
+    return {"path": str(path), "mode": (results.get("execution") or {}).get("mode"),
+            "epochs_done": results.get("epochs_done"), "status": results.get("status"),
+            "best_val_acc": figures["best_val_acc"], "test_acc": figures["test_acc"],
+            "median_epoch_time_s": figures["median_epoch_time_s"],
+            "band": band or None, "same_spec_hash": comparable}
+
+
+def run_bench(specs: Sequence[Spec], options: BenchOptions,
+              stream: TextIO | None = None) -> dict[str, Any]:
+    """Bench every trained spec on every requested device and mode; write the results and report.
+
+    Specs without a ``train`` section are listed as skipped. Writes ``<out>/results.json``,
+    ``<out>/report.md`` and ``<out>/throughput.png`` atomically.
+
+    Returns:
+        The results document.
+
+    Raises:
+        HarnessError: a data or training problem, an unwritable output folder, a broken
+            pytest-benchmark JSON file.
+    """
+    from .bench_report import load_pytest_benchmark, write_bench_report
+    from .pipeline import check_writable
+    from .results import SCHEMA_VERSION, environment, harness_version, utc_now, write_json_atomic
+
+    stream = stream or sys.stdout
+    out = Path(options.out)
+    check_writable(out)
+    pytest_json = load_pytest_benchmark(options.benchmark_json) if options.benchmark_json else None
+    started = time.perf_counter()
+    devices = device_statuses(options.devices)
+    print("measuring the machine's float32 matrix-multiply rate ...", file=stream, flush=True)
+    machine: dict[str, Any] = {"matmul_n": MATMUL_N, "numpy_cpu_gflops": numpy_matmul_gflops()}
+    for dev in devices:
+        machine[f"tf_{dev.name}_gflops"] = tf_matmul_gflops(dev.tf_device) if dev.available \
+            else None
+    print("  " + ", ".join(f"{k} {v:.1f}" for k, v in machine.items()
+                           if k.endswith("gflops") and v), file=stream, flush=True)
+
+    results: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "kind": BENCH_KIND,
+        "harness_version": harness_version(), "created_utc": utc_now(),
+        "settings": {"devices": list(options.devices), "modes": list(options.modes),
+                     "train_samples": options.train_samples,
+                     "full_epochs": options.train_samples is None,
+                     "rounds": options.rounds, "timed_epochs": options.timed_epochs,
+                     "latency_batch_sizes": list(options.latency_batch_sizes),
+                     "latency_repeats": options.latency_repeats,
+                     "overhead_target": OVERHEAD_TARGET, "speedup_target": SPEEDUP_TARGET},
+        "environment": environment(),
+        "devices": [d.as_dict() for d in devices],
+        "machine": machine,
+        "specs": [], "benchmarks": [], "comparisons": [],
+    }
+    for spec in specs:
+        entry: dict[str, Any] = {"name": spec.name, "path": spec.path,
+                                 "hash": spec.content_hash()}
+        results["specs"].append(entry)
+        if not spec.trains:
+            entry["status"] = "skipped"
+            entry["reason"] = "architecture only (no train section)"
+            print(f"== {spec.name}: skipped, {entry['reason']}", file=stream, flush=True)
+            continue
+        entry.update(status="ok",
+                     reference_seconds_per_epoch=(spec.reference.seconds_per_epoch
+                                                  if spec.reference else None),
+                     reference_samples=((spec.reference.train_samples or 0)
+                                        + (spec.reference.val_samples or 0)
+                                        if spec.reference else None) or None,
+                     full_run=full_run_summary(spec, options.reports))
+        data = load_bench_data(spec, options.data, options.train_samples,
+                               max(options.latency_batch_sizes))
+        entry["data"] = {"source": data.source, "checksum": data.checksum,
+                         "x_train_shape": list(data.x_train.shape)}
+        print(f"== {spec.name}: {len(data.x_train)} training reviews "
+              f"(batch_size {spec.train.batch_size}, validation_split "
+              f"{spec.train.validation_split})", file=stream, flush=True)
+        for dev in devices:
+            if not dev.available:
+                for mode in options.modes:
+                    results["benchmarks"].append({"spec": spec.name, "device": dev.name,
+                                                  "mode": mode, "status": "skipped",
+                                                  "reason": dev.reason})
+                print(f"  {dev.name}: skipped: {dev.reason}", file=stream, flush=True)
+                continue
+            rate = machine["numpy_cpu_gflops"] if dev.name == "cpu" \
+                else machine.get(f"tf_{dev.name}_gflops")
+            records, comparison = bench_spec_on_device(spec, data, dev, options, rate, stream)
+            results["benchmarks"].extend(records)
+            results["comparisons"].append(comparison)
+            print_ratios(comparison, stream)
+        del data
+    results["elapsed_s"] = time.perf_counter() - started
+    results["finished_utc"] = utc_now()
+    write_json_atomic(out / "results.json", results)
+    report = write_bench_report(results, out, pytest_json)
+    print(f"bench: {results['elapsed_s']:.0f} s; results {out / 'results.json'}; report {report}",
+          file=stream, flush=True)
+    return results
+
+
+def print_ratios(comparison: dict[str, Any], stream: TextIO) -> None:
+    """Print the overhead and speed-up ratios of one spec on one device against their targets."""
+    name, dev = comparison["spec"], comparison["device"]
+    for mode, o in comparison["overhead"].items():
+        ratio = o["ratio_epochs"]
+        if ratio is None:
+            continue
+        verdict = "met" if ratio <= o["target"] else "NOT met"
+        print(f"  {name} {dev}: harness overhead ({mode}): {ratio:.3f}x the plain Keras script "
+              f"per epoch (CPU time {o['ratio_epochs_cpu_time']:.3f}x; "
+              f"{o['ratio_total']:.3f}x with build and first epoch); "
+              f"target <= {o['target']:.2f}x {verdict}", file=stream, flush=True)
+    s = comparison.get("speedup_xla_vs_plain_default")
+    if s and s["ratio"] is not None:
+        verdict = "met" if s["ratio"] >= s["target"] else "NOT met"
+        print(f"  {name} {dev}: xla speed-up over the plain Keras script (Keras defaults): "
+              f"{s['ratio']:.2f}x per epoch; target >= {s['target']:.1f}x {verdict}",
+              file=stream, flush=True)
+
+
+__all__ = ["BenchOptions", "HarnessTraining", "PlainKerasTraining", "Trial",
+           "bench_spec_on_device", "inference_latency", "run_bench"]
