@@ -50,3 +50,14 @@ def real_archive() -> Path:
     if not REAL_ARCHIVE.is_file():
         pytest.skip(f"the IMDB reviews archive is not at {REAL_ARCHIVE} (set HARNESS_IMDB_DATA)")
     return REAL_ARCHIVE
+
+
+@pytest.fixture
+def gpu():
+    """The first GPU TensorFlow sees; tests that need one skip with the reason without it."""
+    from harness.machine import device_statuses
+
+    (status,) = device_statuses(["gpu"])
+    if not status.available:
+        pytest.skip(f"needs a GPU: {status.reason} ({status.detail})")
+    return status
