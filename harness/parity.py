@@ -73,13 +73,19 @@ def activation(name: str | None) -> Callable[[np.ndarray], np.ndarray]:
         ) from None
 
 
-def _unpack(weights: Sequence[np.ndarray], use_bias: bool, what: str) -> list[np.ndarray]:
+def _recurrent_weights(weights: Sequence[np.ndarray], use_bias: bool, gates: int,
+                       what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
+    """kernel (d, gates*u), recurrent_kernel (u, gates*u), bias or None, and u; float64."""
     want = 3 if use_bias else 2
     if len(weights) != want:
         raise ValueError(f"{what} expects {want} weight arrays "
                          f"(kernel, recurrent_kernel{', bias' if use_bias else ''}), "
                          f"got {len(weights)}")
-    return [np.asarray(w, dtype=np.float64) for w in weights]
+    w = [np.asarray(a, dtype=np.float64) for a in weights]
+    u = w[1].shape[0]
+    _check_shape(w[1], (u, gates * u), f"{what} recurrent_kernel")
+    _check_shape(w[0], (w[0].shape[0], gates * u), f"{what} kernel")
+    return w[0], w[1], (w[2] if use_bias else None), u
 
 
 def _check_shape(array: np.ndarray, shape: tuple, what: str) -> None:
@@ -151,11 +157,9 @@ def simple_rnn(x: np.ndarray, weights: Sequence[np.ndarray], activation_name: st
     Returns:
         (batch_size, timesteps, units) when return_sequences, else (batch_size, units).
     """
-    w = _unpack(weights, use_bias, "SimpleRNN")
-    kernel, recurrent = w[0], w[1]
-    bias = w[2] if use_bias else 0.0
-    u = recurrent.shape[0]
-    _check_shape(recurrent, (u, u), "SimpleRNN recurrent_kernel")
+    kernel, recurrent, bias, u = _recurrent_weights(weights, use_bias, 1, "SimpleRNN")
+    bias = np.zeros(u) if bias is None else bias
+    _check_shape(bias, (u,), "SimpleRNN bias")
     act = activation(activation_name)
 
     def step(x_t, states):
@@ -182,11 +186,8 @@ def lstm(x: np.ndarray, weights: Sequence[np.ndarray], activation_name: str = "t
     Returns:
         (batch_size, timesteps, units) when return_sequences, else (batch_size, units).
     """
-    w = _unpack(weights, use_bias, "LSTM")
-    kernel, recurrent = w[0], w[1]
-    u = recurrent.shape[0]
-    _check_shape(recurrent, (u, 4 * u), "LSTM recurrent_kernel")
-    bias = w[2] if use_bias else np.zeros(4 * u)
+    kernel, recurrent, bias, u = _recurrent_weights(weights, use_bias, 4, "LSTM")
+    bias = np.zeros(4 * u) if bias is None else bias
     _check_shape(bias, (4 * u,), "LSTM bias")
     act, rec = activation(activation_name), activation(recurrent_activation)
 
@@ -222,16 +223,13 @@ def gru(x: np.ndarray, weights: Sequence[np.ndarray], activation_name: str = "ta
     Returns:
         (batch_size, timesteps, units) when return_sequences, else (batch_size, units).
     """
-    w = _unpack(weights, use_bias, "GRU")
-    kernel, recurrent = w[0], w[1]
-    u = recurrent.shape[0]
-    _check_shape(recurrent, (u, 3 * u), "GRU recurrent_kernel")
-    if use_bias and reset_after:
-        _check_shape(w[2], (2, 3 * u), "GRU bias (reset_after=True)")
-        in_bias, rec_bias = w[2][0], w[2][1]
-    elif use_bias:
-        _check_shape(w[2], (3 * u,), "GRU bias (reset_after=False)")
-        in_bias, rec_bias = w[2], np.zeros(3 * u)
+    kernel, recurrent, bias, u = _recurrent_weights(weights, use_bias, 3, "GRU")
+    if bias is not None and reset_after:
+        _check_shape(bias, (2, 3 * u), "GRU bias (reset_after=True)")
+        in_bias, rec_bias = bias[0], bias[1]
+    elif bias is not None:
+        _check_shape(bias, (3 * u,), "GRU bias (reset_after=False)")
+        in_bias, rec_bias = bias, np.zeros(3 * u)
     else:
         in_bias = rec_bias = np.zeros(3 * u)
     act, rec = activation(activation_name), activation(recurrent_activation)
