@@ -65,9 +65,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         result = measure(model, spec)
         status = "ok" if result.ok else "MISMATCH"
         print(f"\n## {spec.name} ({spec.path}): {status}\n")
-        print(architecture_table(result, only_problems=not result.ok and not args.summary))
-        if args.summary:
-            print(f"\nModel: \"{spec.name}\"\n")
+        print(architecture_table(result))
+        if not args.no_summary:
+            print(f"\nmodel.summary() of \"{spec.name}\":\n")
             print(summary_table(model))
         if not result.ok:
             failed.append(f"{spec.path}: " + "; ".join(result.problems))
@@ -180,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="build models and compare shapes and params, no training")
     p.add_argument("specs", nargs="*", metavar="SPEC")
-    p.add_argument("--summary", action="store_true",
-                   help="also print each model.summary() as a Markdown table")
+    p.add_argument("--no-summary", action="store_true",
+                   help="leave out each model's summary (the notebook's model.summary() layout)")
     p.add_argument("--parity", action="store_true",
                    help="also compare every layer's output with its NumPy reference "
                    "(within 1e-5) on random inputs, and on real reviews with --data")

@@ -108,6 +108,7 @@ class ImdbData:
         """The first n_train training and n_test test samples (already shuffled)."""
         return replace(
             self,
+            info={**self.info, "sliced": True},
             x_train=self.x_train[:n_train],
             y_train=self.y_train[:n_train],
             x_test=self.x_test[:n_test],
