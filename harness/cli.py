@@ -90,21 +90,16 @@ def _parity(model, spec, data: str | None) -> list[str]:
     """Check the model against the NumPy references; print the tables; return the failures.
 
     Inputs: seeded random ones, and with ``--data`` the first PARITY_REVIEWS test reviews at the
-    spec's full maxlen. Biases are randomized first (a fresh model's zero biases would hide a
-    bias-layout error).
+    spec's full maxlen (:func:`harness.parity.review_inputs`). Biases are randomized first (a
+    fresh model's zero biases would hide a bias-layout error).
     """
-    from .parity import measure_parity, random_inputs, randomize_biases
+    from .parity import measure_parity, random_inputs, randomize_biases, review_inputs
 
     randomize_biases(model, seed=0)
     batches = [("random inputs", random_inputs(spec, seed=0))]
     if data is not None:
-        if spec.data is None:
-            print(f"\nparity: {spec.path} has no data section; real reviews skipped")
-        else:
-            from .data import load_imdb_test_head
-
-            x, _ = load_imdb_test_head(spec.data, data, PARITY_REVIEWS)
-            batches.append((f"{len(x)} test reviews of {data}", x))
+        x, words = review_inputs(spec, data, PARITY_REVIEWS)
+        batches.append((words, x))
     failed = []
     for words, x in batches:
         t0 = time.perf_counter()

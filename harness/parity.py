@@ -445,3 +445,34 @@ def random_inputs(spec: Spec, batch_size: int = 4, timesteps: int = 100,
     if spec.data is not None and spec.data.representation == "multi_hot":
         return (rng.random(shape) < 0.02).astype(np.float32)
     return rng.standard_normal(shape).astype(np.float32)
+
+
+REVIEWS_MAXLEN = 500  # the book's pad_sequences(maxlen=500), for specs without a data section
+
+
+def review_inputs(spec: Spec, path: str, n: int = 4) -> tuple[np.ndarray, str]:
+    """The first n encoded test reviews of the Stanford archive or folder, as the spec's input.
+
+    A spec without a data section (architecture only) whose first layer is an Embedding gets the
+    book's encoding: num_words = the Embedding's input_dim, maxlen 500, padding at the front.
+
+    Returns:
+        x: (n, maxlen) int32 or (n, num_words) float32 multi-hot; and words saying what x is.
+
+    Raises:
+        UsageError: a spec without a data section whose input is not word indices.
+        DataError: as :func:`harness.data.load_imdb`.
+    """
+    from .data import load_imdb_test_head
+    from .spec import DataSpec
+
+    data_spec, note = spec.data, ""
+    if data_spec is None:
+        first = spec.model.layers[0]
+        if first.type != "Embedding":
+            raise UsageError(f"{spec.path}: no data section, and the model's input is not word "
+                             "indices; add a data section to check it on reviews")
+        data_spec = DataSpec(num_words=first.input_dim, maxlen=REVIEWS_MAXLEN)
+        note = f" (no data section: num_words {first.input_dim}, maxlen {REVIEWS_MAXLEN}, pre)"
+    x, _ = load_imdb_test_head(data_spec, path, n)
+    return x, f"{len(x)} test reviews of {path}{note}"

@@ -11,7 +11,7 @@ import pytest
 from harness import parity
 from harness.build import build_model
 from harness.cli import main
-from harness.errors import ArchitectureMismatch
+from harness.errors import ArchitectureMismatch, UsageError
 from harness.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,17 +233,28 @@ def test_multi_hot_dense_model():
     assert parity.check_model_parity(model, spec, x).ok
 
 
-@pytest.mark.parametrize("name", ["imdb_simple_rnn", "imdb_lstm"])
-def test_catalog_models_on_real_reviews(real_archive, name):
-    from harness.data import load_imdb_test_head
+def test_reviews_need_a_data_section_unless_the_input_is_word_indices():
+    doc = {"name": "dense_only", "model": {"input": {"shape": [50], "dtype": "float32"},
+                                           "layers": [{"type": "Dense", "units": 1}]}}
+    with pytest.raises(UsageError, match=r"^d\.yaml: no data section, and the model's input is "
+                                         r"not word indices; add a data section"):
+        parity.review_inputs(parse_spec(doc, "d.yaml"), str(TINY))
 
+
+@pytest.mark.parametrize(("name", "rnn_type"), [
+    ("imdb_simple_rnn", "SimpleRNN"), ("imdb_lstm", "LSTM"),
+    ("imdb_gru_reset_before", "GRU"),  # no data section: the book's encoding is used
+])
+def test_catalog_models_on_real_reviews(real_archive, name, rnn_type):
     spec = load_spec(ROOT / "specs" / f"{name}.yaml")
-    x, y = load_imdb_test_head(spec.data, real_archive, 4)
-    assert x.shape == (4, 500) and x.dtype == np.int32 and y.shape == (4,)
+    x, words = parity.review_inputs(spec, str(real_archive), 4)
+    assert words.startswith(f"4 test reviews of {real_archive}")
+    assert x.shape == (4, 500) and x.dtype == np.int32
     assert x.max() < spec.model.layers[0].input_dim and (x > 3).sum() > 100  # real words
     model = build_model(spec)
     parity.randomize_biases(model)
-    result = parity.check_model_parity(model, spec, x, inputs="4 test reviews")
+    result = parity.check_model_parity(model, spec, x, inputs=words)
+    assert [r.type for r in result.rows] == ["Embedding", rnn_type, "Dense", "end to end"]
     assert [r.output_shape for r in result.rows] == [(4, 500, 32), (4, 32), (4, 1), (4, 1)]
     assert all(r.max_abs_diff <= ATOL for r in result.rows)
 
