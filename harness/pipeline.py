@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import DataError, TrainingError, UsageError
+from .errors import TrainingError, UsageError
 from .results import SCHEMA_VERSION, environment, harness_version, utc_now, write_json_atomic
 from .spec import Spec
 
@@ -64,25 +64,6 @@ def check_writable(folder: Path) -> None:
             from None
 
 
-def check_token_range(spec: Spec, data) -> None:
-    """Every token index must be < the Embedding's input_dim.
-
-    TensorFlow on a GPU silently returns zeros for an out-of-range index; here it is an error.
-
-    Raises:
-        DataError: names the largest index, the layer and its input_dim.
-    """
-    first = spec.model.layers[0]
-    if first.type != "Embedding" or data.info.get("representation") != "sequences":
-        return
-    top = int(max(data.x_train.max(initial=0), data.x_test.max(initial=0)))
-    if top >= first.input_dim:
-        raise DataError(
-            f"{spec.path}: token index {top} >= model.layers[0] (Embedding) input_dim "
-            f"{first.input_dim}; set data.num_words <= input_dim"
-        )
-
-
 def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> dict[str, Any]:
     """Run one spec end to end and write its results and report.
 
@@ -94,6 +75,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
             is not raised here, it is in ``results["band"]["verdict"]``.
     """
     from .build import build_model, compile_model
+    from .contract import check_data
     from .data import load_imdb
     from .report import write_report
     from .train import EXECUTION_MODES, evaluate_model, train_model
@@ -112,7 +94,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
     data = load_imdb(spec.data, options.data)
     if options.train_samples or options.test_samples:
         data = data.head(options.train_samples, options.test_samples)
-    check_token_range(spec, data)
+    contract = check_data(spec, data)
     print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
           file=stream, flush=True)
 
@@ -145,7 +127,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         "data": {"source": data.source, "checksum": data.checksum,
                  "x_train_shape": list(data.x_train.shape),
                  "x_test_shape": list(data.x_test.shape),
-                 "test_samples": int(len(data.x_test)), **data.info},
+                 "test_samples": int(len(data.x_test)), **data.info, "contract": contract},
         "architecture": verification.as_dict(),
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),
