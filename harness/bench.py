@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .errors import TrainingError, UsageError
 from .machine import (
     DEVICES,
+    GPU_MATMUL_N,
     MATMUL_N,
     DeviceStatus,
     PeakMemory,
@@ -105,18 +106,22 @@ class BenchOptions:
 # Options
 
 
+def _parse_list(text: str, option: str, what: str, known) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise UsageError(f"{option}: unknown {what} {', '.join(unknown) or '(none)'}; "
+                         f"use a comma-separated list of {', '.join(known)}")
+    return names
+
+
 def parse_devices(text: str) -> tuple[str, ...]:
     """``"cpu,gpu"`` -> ``("cpu", "gpu")``.
 
     Raises:
         UsageError: an unknown device name, or none given.
     """
-    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
-    unknown = [n for n in names if n not in DEVICES]
-    if unknown or not names:
-        raise UsageError(f"--devices: unknown device {', '.join(unknown) or '(none)'}; "
-                         f"use a comma-separated list of {', '.join(DEVICES)}")
-    return names
+    return _parse_list(text, "--devices", "device", DEVICES)
 
 
 def parse_modes(text: str) -> tuple[str, ...]:
@@ -127,12 +132,7 @@ def parse_modes(text: str) -> tuple[str, ...]:
     """
     from .train import EXECUTION_MODES
 
-    names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
-    unknown = [n for n in names if n not in EXECUTION_MODES]
-    if unknown or not names:
-        raise UsageError(f"--modes: unknown execution mode {', '.join(unknown) or '(none)'}; "
-                         f"use a comma-separated list of {', '.join(EXECUTION_MODES)}")
-    return names
+    return _parse_list(text, "--modes", "execution mode", EXECUTION_MODES)
 
 
 def pin_generic_kernels(model: keras.Model) -> None:
@@ -501,18 +501,23 @@ def _keep_peak(memory: dict[str, PeakMemory], mode: str, mem: PeakMemory) -> Non
 
 def load_bench_data(spec: Spec, data_path: str | None, train_samples: int | None,
                     test_samples: int = max(LATENCY_BATCH_SIZES)) -> ImdbData:
-    """The spec's data: the first ``train_samples`` training reviews and enough test reviews
-    for the largest latency batch, copied so that the full arrays can be freed."""
+    """The spec's data, checked against the data contract as ``harness run`` checks it, then
+    the first ``train_samples`` training reviews (None: all) and ``test_samples`` test reviews
+    (for the latency batches), copied so that the full arrays can be freed.
+
+    Raises:
+        DataError: the data cannot be loaded or breaks the contract (:mod:`harness.contract`).
+    """
     from dataclasses import replace
 
     import numpy as np
 
+    from .contract import check_data
     from .data import load_imdb
-    from .pipeline import check_token_range
 
     data = load_imdb(spec.data, data_path)
+    check_data(spec, data)
     data = data.head(train_samples, test_samples)
-    check_token_range(spec, data)
     return replace(data, x_train=np.ascontiguousarray(data.x_train),
                    y_train=np.ascontiguousarray(data.y_train),
                    x_test=np.ascontiguousarray(data.x_test),
@@ -574,8 +579,10 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
     n = options.matmul_n
     machine: dict[str, Any] = {"matmul_n": n, "numpy_cpu_gflops": numpy_matmul_gflops(n)}
     for dev in devices:
-        machine[f"tf_{dev.name}_gflops"] = tf_matmul_gflops(dev.tf_device, n) if dev.available \
-            else None
+        size = n if dev.name == "cpu" else max(n, GPU_MATMUL_N)
+        machine[f"tf_{dev.name}_matmul_n"] = size
+        machine[f"tf_{dev.name}_gflops"] = tf_matmul_gflops(dev.tf_device, size) \
+            if dev.available else None
     print("  " + ", ".join(f"{k} {v:.1f}" for k, v in machine.items()
                            if k.endswith("gflops") and v), file=stream, flush=True)
 

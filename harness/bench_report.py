@@ -111,11 +111,14 @@ def settings_section(results: dict[str, Any]) -> list[str]:
     else:
         data = (f"the first {s.get('train_samples'):,} training reviews of the real IMDB set, "
                 "split by each spec's validation_split")
+    n = machine.get("matmul_n")
     rates = [f"NumPy {_f(machine.get('numpy_cpu_gflops'), '{:.1f}')} GFLOP/s"]
     for d in results.get("devices") or []:
         value = machine.get(f"tf_{d['device']}_gflops")
+        size = machine.get(f"tf_{d['device']}_matmul_n") or n
         rates.append(f"tf.matmul on {d['device']} "
-                     + (f"{value:.1f} GFLOP/s" if value else "skipped"))
+                     + (f"{value:.1f} GFLOP/s" if value else "skipped")
+                     + (f" ({size}x{size})" if size != n else ""))
     return [
         f"- run: {results.get('created_utc')} to {results.get('finished_utc')}, "
         f"{_f(results.get('elapsed_s'), '{:.0f}')} s in all",
@@ -130,8 +133,10 @@ def settings_section(results: dict[str, Any]) -> list[str]:
         "throughput counts training samples",
         f"- inference: `model.predict_on_batch`, {s.get('latency_repeats')} timed calls per batch "
         f"size after 3 warm-up calls, batch sizes {s.get('latency_batch_sizes')}",
-        f"- machine float32 matrix-multiply rate ({machine.get('matmul_n')}x"
-        f"{machine.get('matmul_n')}, best of a few): {', '.join(rates)}",
+        f"- machine float32 matrix-multiply rate ({n}x{n}, best of a few): {', '.join(rates)}"
+        + (" (on a GPU, TensorFlow multiplies float32 in TF32 by default, in the models too)"
+           if any(d["device"] == "gpu" and d["status"] == "ok"
+                  for d in results.get("devices") or []) else ""),
     ]
 
 

@@ -17,6 +17,9 @@ from .flops import matmul_flops
 
 DEVICES = {"cpu": "/CPU:0", "gpu": "/GPU:0"}
 MATMUL_N = 2048  # as ../shared/REFERENCE.md measured NumPy: about 234 GFLOP/s on 2 cores
+# A GPU finishes a 2048 x 2048 product in well under a millisecond, about the cost of launching
+# it and reading the result back: larger products measure its arithmetic rate instead.
+GPU_MATMUL_N = 8192
 
 
 # ---------------------------------------------------------------------------------------------
