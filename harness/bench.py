@@ -409,8 +409,6 @@ def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
               file=stream, flush=True)
 
     flops = model_flops(spec)
-    n = len(data.x_train)
-    val = int(n * spec.train.validation_split)
     cudnn = cudnn_eligibility(spec)
     kernels: dict[str, str] = {}
     records = []
@@ -421,41 +419,59 @@ def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
             inference = [inference_latency(trial.model, data.x_test, bs, options.latency_repeats,
                                            device) for bs in options.latency_batch_sizes]
         _keep_peak(memory, mode, mem)
-        median_epoch = _median(trial.epoch_time_s)
-        achieved = flops.epoch_flops(n - val, val) / median_epoch / 1e9 if median_epoch else None
+        trial.model = None
         records.append({
             "spec": spec.name, "spec_hash": spec.content_hash(), "device": device.name,
             "tf_device": device.tf_device, "mode": mode, "status": "ok",
             "jit_compile": trial.jit_compile,
-            "train": {
-                "train_samples": n - val, "val_samples": val,
-                "batch_size": spec.train.batch_size, "rounds": options.rounds,
-                "timed_epochs": options.timed_epochs,
-                "setup_time_s": trial.setup_s,
-                "first_epoch_time_s": trial.first_epoch_s,
-                "epoch_time_s": trial.epoch_time_s,
-                "median_epoch_time_s": median_epoch,
-                "throughput_samples_per_s": (n - val) / median_epoch if median_epoch else None,
-            },
+            "train": _training_figures(trial, spec, len(data.x_train), options),
             "inference": inference,
             "memory": {"host_peak_rss_bytes": memory[mode].host_peak_bytes,
                        "host_rss_before_bytes": memory[mode].host_before_bytes,
                        "host_peak_scope": memory[mode].host_scope,
                        "device_peak_bytes": memory[mode].device_peak_bytes},
-            "flops": {**flops.as_dict(),
-                      "epoch": flops.epoch_flops(n - val, val),
-                      "achieved_gflops": achieved,
-                      "machine_gflops": machine_gflops,
-                      "utilization": (achieved / machine_gflops
-                                      if achieved and machine_gflops else None)},
             "cudnn": [{**c, "kernel": kernels.get(c["layer"])} for c in cudnn],
             "generic_kernels_pinned": pin,
         })
+        records[-1]["flops"] = _flops_figures(flops, records[-1]["train"], machine_gflops)
     trials = {key: runner.trial for key, runner in runners.items()}
     for trial in trials.values():
         trial.model = None
+    comparison = _comparison(spec, device, trials, options)
+    return records, comparison
+
+
+def _training_figures(trial: Trial, spec: Spec, n: int, options: BenchOptions) -> dict[str, Any]:
+    """Epoch times (s) and throughput (training samples/s) of the harness's trial."""
+    val = int(n * spec.train.validation_split)
+    median_epoch = _median(trial.epoch_time_s)
+    return {
+        "train_samples": n - val, "val_samples": val,
+        "batch_size": spec.train.batch_size, "rounds": options.rounds,
+        "timed_epochs": options.timed_epochs,
+        "setup_time_s": trial.setup_s,
+        "first_epoch_time_s": trial.first_epoch_s,
+        "epoch_time_s": trial.epoch_time_s,
+        "median_epoch_time_s": median_epoch,
+        "throughput_samples_per_s": (n - val) / median_epoch if median_epoch else None,
+    }
+
+
+def _flops_figures(flops, train: dict[str, Any], machine_gflops: float | None) -> dict[str, Any]:
+    """FLOPs per sample and of an epoch; achieved GFLOP/s and its share of the machine rate."""
+    epoch = flops.epoch_flops(train["train_samples"], train["val_samples"])
+    median = train["median_epoch_time_s"]
+    achieved = epoch / median / 1e9 if median else None
+    return {**flops.as_dict(), "epoch": epoch, "achieved_gflops": achieved,
+            "machine_gflops": machine_gflops,
+            "utilization": achieved / machine_gflops if achieved and machine_gflops else None}
+
+
+def _comparison(spec: Spec, device: DeviceStatus, trials: dict[tuple[str, str], Trial],
+                options: BenchOptions) -> dict[str, Any]:
+    """The harness against the plain script: overhead per mode, and the xla speed-up."""
     k = options.timed_epochs
-    plain_modes = [m for (v, m) in variants if v == "plain"]
+    plain_modes = [m for (v, m) in trials if v == "plain"]
     comparison: dict[str, Any] = {
         "spec": spec.name, "device": device.name,
         "trials": [t.as_dict() for t in trials.values()],
@@ -481,7 +497,7 @@ def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
             "ratio": _paired_ratio(_round_means(trials[("plain", "default")], k),
                                    _round_means(trials[("harness", "xla")], k)),
             "target": SPEEDUP_TARGET}
-    return records, comparison
+    return comparison
 
 
 def _keep_peak(memory: dict[str, PeakMemory], mode: str, mem: PeakMemory) -> None:
@@ -538,17 +554,15 @@ def full_run_summary(spec: Spec, reports: str | os.PathLike) -> dict[str, Any] |
         results = load_results(path)
     except ResultsError:
         return None
-    if results.get("spec", {}).get("hash") != spec.content_hash():
-        comparable = False
-    else:
-        comparable = True
     figures = summary_figures(results)
     band = results.get("band") or {}
     return {"path": str(path), "mode": (results.get("execution") or {}).get("mode"),
             "epochs_done": results.get("epochs_done"), "status": results.get("status"),
             "best_val_acc": figures["best_val_acc"], "test_acc": figures["test_acc"],
             "median_epoch_time_s": figures["median_epoch_time_s"],
-            "band": band or None, "same_spec_hash": comparable}
+            "band": band or None,
+            # a different hash: model, data or train settings changed since that run
+            "same_spec_hash": results.get("spec", {}).get("hash") == spec.content_hash()}
 
 
 def run_bench(specs: Sequence[Spec], options: BenchOptions,
@@ -577,7 +591,8 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
     devices = device_statuses(options.devices)
     print("measuring the machine's float32 matrix-multiply rate ...", file=stream, flush=True)
     n = options.matmul_n
-    machine: dict[str, Any] = {"matmul_n": n, "numpy_cpu_gflops": numpy_matmul_gflops(n)}
+    machine: dict[str, Any] = {"load_average_start": _load_average(), "matmul_n": n,
+                               "numpy_cpu_gflops": numpy_matmul_gflops(n)}
     for dev in devices:
         size = n if dev.name == "cpu" else max(n, GPU_MATMUL_N)
         machine[f"tf_{dev.name}_matmul_n"] = size
@@ -640,12 +655,21 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
             print_ratios(comparison, stream)
         del data
     results["elapsed_s"] = time.perf_counter() - started
+    machine["load_average_end"] = _load_average()
     results["finished_utc"] = utc_now()
     write_json_atomic(out / "results.json", results)
     report = write_bench_report(results, out, pytest_json)
     print(f"bench: {results['elapsed_s']:.0f} s; results {out / 'results.json'}; report {report}",
           file=stream, flush=True)
     return results
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average: how many processes wanted a CPU (None where unknown)."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return None
 
 
 def print_ratios(comparison: dict[str, Any], stream: TextIO) -> None:

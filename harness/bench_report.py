@@ -118,10 +118,15 @@ def settings_section(results: dict[str, Any]) -> list[str]:
         size = machine.get(f"tf_{d['device']}_matmul_n") or n
         rates.append(f"tf.matmul on {d['device']} "
                      + (f"{value:.1f} GFLOP/s" if value else "skipped")
-                     + (f" ({size}x{size})" if size != n else ""))
+                     + (f" ({size}x{size})" if value and size != n else ""))
+    load = [machine.get(f"load_average_{when}") for when in ("start", "end")]
+    cores = (results.get("environment", {}).get("cpu") or {}).get("cores")
     return [
         f"- run: {results.get('created_utc')} to {results.get('finished_utc')}, "
-        f"{_f(results.get('elapsed_s'), '{:.0f}')} s in all",
+        f"{_f(results.get('elapsed_s'), '{:.0f}')} s in all"
+        + (f"; load average (1 min) {load[0]:.1f} at the start, {load[1]:.1f} at the end, on "
+           f"{cores} cores (above the core count, other processes were competing for the CPU)"
+           if None not in load else ""),
         f"- devices: {'; '.join(devices)}",
         f"- execution modes: {', '.join(f'`{m}`' for m in s.get('modes', []))} (`default`: "
         "Keras's jit_compile=\"auto\"; `xla`: jit_compile=True; `harness run` uses `xla`)",
@@ -165,8 +170,9 @@ def targets_section(results: dict[str, Any]) -> list[str]:
                 _f(_epoch(_find(results, spec, dev, "xla")), "{:.2f}"),
                 _f(s.get("ratio"), "{:.2f}"), f">= {s['target']:.1f}",
                 _verdict(None if s.get("ratio") is None else s["ratio"] >= s["target"]),
-                (f"`{full['mode']}`, {full['epochs_done']} epochs" if full else
-                 "no full run committed"),
+                (f"`{full['mode']}`, {full['epochs_done']} epochs"
+                 + ("" if full.get("same_spec_hash") else " (spec changed since)")
+                 if full else "no full run committed"),
                 _f((full or {}).get("best_val_acc"), "{:.4f}"),
                 f"[{band['low']:.2f}, {band['high']:.2f}]" if band else "-",
                 _verdict(in_band),

@@ -148,17 +148,21 @@ def _verify_only(spec) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from .bench import BenchOptions, parse_devices, parse_modes, run_bench
     from .spec import load_specs
 
     devices, modes = parse_devices(args.devices), parse_modes(args.modes)
     specs = load_specs(_spec_paths(args.specs))
     _quiet_tensorflow()
-    options = BenchOptions(devices=devices, modes=modes,
-                           train_samples=None if args.full_epochs else args.train_samples,
-                           rounds=args.rounds, timed_epochs=args.timed_epochs,
-                           latency_repeats=args.latency_repeats, data=args.data, out=args.out,
-                           reports=args.reports, benchmark_json=args.benchmark_json)
+    given = {"rounds": args.rounds, "timed_epochs": args.timed_epochs,
+             "latency_repeats": args.latency_repeats, "train_samples": args.train_samples}
+    options = BenchOptions(devices=devices, modes=modes, data=args.data, out=args.out,
+                           reports=args.reports, benchmark_json=args.benchmark_json,
+                           **{k: v for k, v in given.items() if v is not None})
+    if args.full_epochs:
+        options = replace(options, train_samples=None)
     run_bench(specs, options)
     return 0
 
@@ -241,16 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", default="default,xla", metavar="LIST",
                    help="comma-separated execution modes: default (Keras's jit_compile='auto'), "
                    "xla (jit_compile=True) (default: both)")
-    p.add_argument("--train-samples", type=_positive_int, default=2560, metavar="N",
+    p.add_argument("--train-samples", type=_positive_int, default=None, metavar="N",
                    help="train on the first N training reviews, split by the spec's "
                    "validation_split (default: 2560)")
     p.add_argument("--full-epochs", action="store_true",
                    help="train on all 25,000 training reviews (overrides --train-samples)")
-    p.add_argument("--rounds", type=_positive_int, default=2,
-                   help="interleaved trials per variant (default: 2)")
-    p.add_argument("--timed-epochs", type=_positive_int, default=2,
-                   help="timed epochs after the warm-up epoch in each trial (default: 2)")
-    p.add_argument("--latency-repeats", type=_positive_int, default=20, metavar="N",
+    p.add_argument("--rounds", type=_positive_int, default=None,
+                   help="interleaved rounds of timed epochs per variant (default: 4)")
+    p.add_argument("--timed-epochs", type=_positive_int, default=None,
+                   help="timed epochs per variant in each round (default: 1)")
+    p.add_argument("--latency-repeats", type=_positive_int, default=None, metavar="N",
                    help="timed predict_on_batch calls per batch size (default: 20)")
     p.add_argument("--data", metavar="PATH", default=None,
                    help="Stanford IMDB archive or folder (default: $HARNESS_IMDB_DATA)")

@@ -130,3 +130,14 @@ def test_bench_command_refuses_an_unknown_device(capsys):
     assert main(["bench", str(TINY_SPEC), "--devices", "cpu,tpu"]) == 2
     err = capsys.readouterr().err
     assert err == "error: --devices: unknown device tpu; use a comma-separated list of cpu, gpu\n"
+
+
+def test_bench_help_states_the_defaults_of_bench_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = BenchOptions()
+    assert f"(default: {defaults.train_samples})" in text
+    assert f"per variant (default: {defaults.rounds})" in text
+    assert f"in each round (default: {defaults.timed_epochs})" in text
+    assert f"per batch size (default: {defaults.latency_repeats})" in text
