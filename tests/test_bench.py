@@ -124,6 +124,9 @@ def test_harness_and_plain_script_train_the_same_model_the_same_way():
     for a, b in zip(harness.trial.model.get_weights(), plain.trial.model.get_weights(),
                     strict=True):
         np.testing.assert_array_equal(a, b)
+    # the harness side rewrote its run file after the epoch, as `harness run` does
+    run_file = load_results(Path(harness._folder.name) / "run.json")
+    assert run_file["epochs_done"] == 1 and len(run_file["history"]["loss"]) == 1
 
 
 def test_bench_command_refuses_an_unknown_device(capsys):
