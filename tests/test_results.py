@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from harness.errors import ResultsError
 from harness.results import SCHEMA_VERSION, load_results, write_json_atomic
 
+RESULTS = Path(__file__).resolve().parent / "data" / "results"
+
 
 def test_round_trip(tmp_path):
-    path = write_json_atomic(tmp_path / "a" / "r.json", {"schema_version": 1, "x": [1, 2]})
-    assert load_results(path) == {"schema_version": 1, "x": [1, 2]}
+    doc = json.loads((RESULTS / "small.json").read_text())
+    path = write_json_atomic(tmp_path / "a" / "r.json", doc)
+    assert load_results(path) == doc
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temp file left
 
 

@@ -1,0 +1,158 @@
+"""The run files of one reports folder: listing, resuming, and publishing the latest run.
+
+Every ``harness run`` writes its own ``<out>/<spec name>/runs/<run id>.json``, so runs writing
+one folder at once never share a file. The shared files, ``results.json`` and ``report.md`` (the
+latest complete run, and a table of every run file), are written by :func:`publish` under
+:func:`harness.results.folder_lock`.
+
+Statuses of a run file: ``running`` (training, or its process died), ``complete``,
+``interrupted`` (Ctrl-C or SIGTERM), ``failed`` (TensorFlow stopped training), ``nan_loss``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ResultsError, UsageError
+from .results import folder_lock, load_results, utc_now, write_json_atomic
+from .spec import Spec
+
+RUNS = "runs"
+RESUMABLE = ("interrupted", "failed")  # and "running" whose process is gone ("crashed")
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """One run file: its path and document, or why it cannot be read."""
+
+    path: Path
+    doc: dict[str, Any] | None
+    problem: str | None = None
+
+    @property
+    def state(self) -> str:
+        """The status, with ``running`` split into ``running`` and ``crashed``."""
+        if self.doc is None:
+            return "unreadable"
+        status = str(self.doc.get("status"))
+        if status == "running" and not process_alive(self.doc.get("process")):
+            return "crashed"
+        return status
+
+
+def this_process() -> dict[str, Any]:
+    """Who writes a run file: checked by :func:`process_alive` before a run counts as crashed."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def process_alive(process: dict[str, Any] | None) -> bool:
+    """Whether the process that wrote a run file still runs (unknown or another host: yes)."""
+    if not process or process.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(process["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError, TypeError, KeyError):
+        return True
+    return True
+
+
+def run_files(folder: Path) -> list[RunFile]:
+    """Every run file in ``folder/runs``, oldest first (run ids start with their UTC time)."""
+    found = []
+    for path in sorted((folder / RUNS).glob("[!.]*.json")):
+        try:
+            found.append(RunFile(path, load_results(path)))
+        except ResultsError as exc:
+            found.append(RunFile(path, None, str(exc)))
+    return found
+
+
+def run_summaries(folder: Path) -> list[dict[str, Any]]:
+    """One row per run file for the report's "Runs in this folder" table."""
+    from .report import summary_figures
+
+    rows = []
+    for run in run_files(folder):
+        if run.doc is None:
+            rows.append({"run_id": run.path.stem, "status": "unreadable", "note": run.problem})
+            continue
+        figures = summary_figures(run.doc)
+        rows.append({
+            "run_id": run.doc.get("run_id") or run.path.stem,
+            "status": run.state,
+            "created_utc": run.doc.get("created_utc"),
+            "epochs_done": run.doc.get("epochs_done", 0),
+            "epochs": (run.doc.get("execution") or {}).get("epochs"),
+            "best_val_acc": figures["best_val_acc"],
+            "test_acc": figures["test_acc"],
+            "band": (run.doc.get("band") or {}).get("verdict"),
+        })
+    return rows
+
+
+def publish(folder: Path, results: dict[str, Any], *, results_json: bool = True) -> Path:
+    """Make ``results`` the folder's latest run: ``results.json`` and ``report.md`` (with a table
+    of every run file), written together under the folder lock. Returns the report's path."""
+    from .report import write_report
+
+    with folder_lock(folder):
+        if results_json:
+            write_json_atomic(folder / "results.json", results)
+        runs = run_summaries(folder) if (folder / RUNS).is_dir() else None
+        return write_report(results, folder, runs=runs)
+
+
+def claim_resumable(folder: Path, spec: Spec) -> tuple[Path, dict[str, Any]]:
+    """The newest run of ``spec`` in ``folder`` that can be resumed, marked as ours.
+
+    The run file is set to ``running`` by this process under the folder lock, so a second
+    ``--resume`` at the same time finds nothing to resume instead of the same run.
+
+    Raises:
+        UsageError: no interrupted run, the spec changed since, or its checkpoint is missing;
+            the message says what to do.
+    """
+    from .checkpoint import checkpoint_path
+
+    runs_folder = folder / RUNS
+    with folder_lock(folder):
+        runs = [r for r in run_files(folder)
+                if r.doc is None or r.doc.get("spec", {}).get("name") == spec.name]
+        candidates = [r for r in runs if r.state in (*RESUMABLE, "crashed")]
+        if not candidates:
+            counts: dict[str, int] = {}
+            for r in runs:
+                counts[r.state] = counts.get(r.state, 0) + 1
+            seen = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+            raise UsageError(f"{runs_folder}: no interrupted run of {spec.name} to resume (run "
+                             f"files: {seen}); run without --resume to start a new one")
+        run = candidates[-1]
+        doc = dict(run.doc)
+        if doc["spec"].get("hash") != spec.content_hash():
+            raise UsageError(
+                f"{run.path}: run {doc.get('run_id')} was made from another version of "
+                f"{spec.path} (its model, data or train section changed since); run without "
+                "--resume to start over"
+            )
+        checkpoint = doc.get("checkpoint")
+        if checkpoint:
+            path = checkpoint_path(runs_folder, doc["run_id"], int(checkpoint["epoch"]))
+            if not path.is_file():
+                raise UsageError(f"{path}: checkpoint of run {doc['run_id']} (epoch "
+                                 f"{checkpoint['epoch']}) is missing; run without --resume to "
+                                 "start over")
+        elif doc.get("epochs_done"):
+            raise UsageError(f"{run.path}: run {doc.get('run_id')} has no checkpoint (it was "
+                             "made by an older harness); run without --resume to start over")
+        epoch = int(checkpoint["epoch"]) if checkpoint else 0
+        doc["resumed"] = [*doc.get("resumed", []), {"from_status": run.state, "at_epoch": epoch,
+                                                    "utc": utc_now()}]
+        doc.update(status="running", stop_reason=None, process=this_process())
+        write_json_atomic(run.path, doc)
+    return run.path, doc
