@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HarnessError, SpecError, UsageError, error_line
-from .signals import terminate_as_interrupt
+from .signals import interrupt_on_signals
 
 DEFAULT_SPECS = "specs"
 
@@ -92,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             _verify_only(spec)
             continue
         # SIGTERM (kill, timeout, a job scheduler) stops training the way Ctrl-C does.
-        with terminate_as_interrupt():
+        with interrupt_on_signals():
             results = run_spec(spec, options)
         band = results.get("band")
         if band and band["verdict"] != "pass":

@@ -23,8 +23,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import DataError, ResultsError, RunInterrupted, TrainingError, UsageError
-from .results import SCHEMA_VERSION, environment, harness_version, utc_now, write_json_atomic
-from .runs import RUNS, claim_resumable, publish, this_process
+from .results import (
+    SCHEMA_VERSION,
+    environment,
+    harness_version,
+    load_results,
+    utc_now,
+    write_json_atomic,
+)
+from .runs import RUNS, claim_run, find_resumable, publish, release_run, this_process
 from .signals import deferred_interrupts
 from .spec import Spec
 
@@ -173,12 +180,8 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
             (:class:`RunInterrupted`); every message is one line. A band miss is not raised, it
             is in ``results["band"]["verdict"]``.
     """
-    from .build import build_model, compile_model
-    from .checkpoint import checkpoint_path, restore_checkpoint
-    from .data import load_imdb
-    from .devices import select_device
+    from .checkpoint import checkpoint_path
     from .train import EXECUTION_MODES, TrainOutcome, evaluate_model, train_model
-    from .verify import verify_model
 
     stream = stream or sys.stdout
     if options.mode is not None and options.mode not in EXECUTION_MODES:
@@ -190,53 +193,17 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
     check_writable(folder)
     previous = run_file = None
     if options.resume:
-        run_file, previous = claim_resumable(folder, spec)
+        run_file, previous = find_resumable(folder, spec)
         options = resumed_options(options, run_file, previous)
-    mode = options.mode or DEFAULT_MODE
-
-    print(f"== {spec.name} ({spec.path})", file=stream, flush=True)
-    device = select_device(options.device)
-    data = load_imdb(spec.data, options.data)
-    if options.train_samples or options.test_samples:
-        data = data.head(options.train_samples, options.test_samples)
-    check_token_range(spec, data)
-    if previous is not None:
-        check_same_data(run_file, previous, data)
-    print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
-          file=stream, flush=True)
-
-    import keras
-
-    train = spec.train
-    seed = train.seed if options.seed is None else options.seed
-    start = TrainOutcome()
-    if previous is not None:
-        start = _finished_epochs(previous)
-    # A resumed run reseeds per epoch reached, so its shuffles do not repeat epoch 1's.
-    keras.utils.set_random_seed(seed + start.epochs_done)
-    model = build_model(spec)
-    verification = verify_model(model, spec)
-    print(f"verify: {len(verification.rows)} layers match the spec, "
-          f"{verification.totals['total_params']:,} params", file=stream, flush=True)
-    check_free_space(folder, verification.totals["total_params"])
-    jit = EXECUTION_MODES[mode]
-    compile_model(model, spec, jit_compile=jit)
-    epochs = options.epochs or train.epochs
-    runs_folder = folder / RUNS
-
-    if previous is None:
-        run_id = new_run_id()
-        results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
-                               verification)
-        run_file = runs_folder / f"{run_id}.json"
-    else:
-        run_id, results = previous["run_id"], previous
-        results["execution"]["device"] = device
-        if start.epochs_done:
-            restore_checkpoint(model, checkpoint_path(runs_folder, run_id, start.epochs_done))
-        print(f"resume: run {run_id} from epoch {start.epochs_done} of {epochs}", file=stream,
-              flush=True)
-    assert run_file is not None
+        before = claim_run(folder, run_file)
+    try:
+        prepared = _prepare(spec, options, folder, stream, run_file, previous)
+    except BaseException:
+        if previous is not None:
+            release_run(run_file, before)  # nothing trained: the run stays resumable
+        raise
+    model, data, results, run_file, start = prepared
+    run_id, runs_folder = results["run_id"], folder / RUNS
 
     def save_progress(outcome: TrainOutcome) -> None:
         results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
@@ -292,6 +259,63 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
     report = publish(folder, results)
     print(f"report: {report}", file=stream, flush=True)
     return results
+
+
+def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
+             run_file: Path | None, previous: dict[str, Any] | None):
+    """Everything before training: device, data, model, checks; the run's results document.
+
+    Returns:
+        ``(model, data, results, run_file, start)``: the compiled model (holding the checkpoint
+        when resuming), the data, the results document, its run file, the epochs done.
+    """
+    from .build import build_model, compile_model
+    from .checkpoint import checkpoint_path, restore_checkpoint
+    from .data import load_imdb
+    from .devices import select_device
+    from .train import EXECUTION_MODES, TrainOutcome
+    from .verify import verify_model
+
+    mode = options.mode or DEFAULT_MODE
+    print(f"== {spec.name} ({spec.path})", file=stream, flush=True)
+    device = select_device(options.device)
+    data = load_imdb(spec.data, options.data)
+    if options.train_samples or options.test_samples:
+        data = data.head(options.train_samples, options.test_samples)
+    check_token_range(spec, data)
+    if previous is not None:
+        check_same_data(run_file, previous, data)
+    print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
+          file=stream, flush=True)
+
+    import keras
+
+    train = spec.train
+    seed = train.seed if options.seed is None else options.seed
+    start = TrainOutcome() if previous is None else _finished_epochs(previous)
+    # A resumed run reseeds with the epochs reached, so its shuffles do not repeat epoch 1's.
+    keras.utils.set_random_seed(seed + start.epochs_done)
+    model = build_model(spec)
+    verification = verify_model(model, spec)
+    print(f"verify: {len(verification.rows)} layers match the spec, "
+          f"{verification.totals['total_params']:,} params", file=stream, flush=True)
+    check_free_space(folder, verification.totals["total_params"])
+    jit = EXECUTION_MODES[mode]
+    compile_model(model, spec, jit_compile=jit)
+    epochs = options.epochs or train.epochs
+    if previous is None:
+        run_id = new_run_id()
+        results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
+                               verification)
+        return model, data, results, folder / RUNS / f"{run_id}.json", start
+    if start.epochs_done:
+        restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
+                                                  start.epochs_done))
+    results = load_results(run_file)  # as claim_run left it: running, with a "resumed" entry
+    results["execution"]["device"] = device
+    print(f"resume: run {results['run_id']} from epoch {start.epochs_done} of {epochs}",
+          file=stream, flush=True)
+    return model, data, results, run_file, start
 
 
 def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file: Path) -> None:

@@ -181,7 +181,8 @@ def check_results(data: dict[str, Any], path: str | os.PathLike = "<results>") -
     except ValidationError as exc:
         problems = []
         for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err["loc"])
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+            where = where.lstrip(".")
             problems.append(f"{where}: {err['msg'].lower()}, got {json.dumps(err.get('input'))}"
                             [:200])
         raise ResultsError(f"{path}: not a valid results file: {'; '.join(problems)}; fix the "

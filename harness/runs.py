@@ -108,51 +108,80 @@ def publish(folder: Path, results: dict[str, Any], *, results_json: bool = True)
         return write_report(results, folder, runs=runs)
 
 
-def claim_resumable(folder: Path, spec: Spec) -> tuple[Path, dict[str, Any]]:
-    """The newest run of ``spec`` in ``folder`` that can be resumed, marked as ours.
+def find_resumable(folder: Path, spec: Spec) -> tuple[Path, dict[str, Any]]:
+    """The newest run of ``spec`` in ``folder`` that ``--resume`` can go on with.
 
-    The run file is set to ``running`` by this process under the folder lock, so a second
-    ``--resume`` at the same time finds nothing to resume instead of the same run.
+    Resumable: ``interrupted``, ``failed``, or ``running`` whose process is gone (``crashed``:
+    killed, out of memory, the machine went down). Its spec hash must be the spec's, and the
+    checkpoint it names must exist.
 
     Raises:
-        UsageError: no interrupted run, the spec changed since, or its checkpoint is missing;
-            the message says what to do.
+        UsageError: no such run, the spec changed since, or its checkpoint is missing; the
+            message says what to do.
     """
     from .checkpoint import checkpoint_path
 
     runs_folder = folder / RUNS
-    with folder_lock(folder):
-        runs = [r for r in run_files(folder)
-                if r.doc is None or r.doc.get("spec", {}).get("name") == spec.name]
-        candidates = [r for r in runs if r.state in (*RESUMABLE, "crashed")]
-        if not candidates:
-            counts: dict[str, int] = {}
-            for r in runs:
-                counts[r.state] = counts.get(r.state, 0) + 1
-            seen = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
-            raise UsageError(f"{runs_folder}: no interrupted run of {spec.name} to resume (run "
-                             f"files: {seen}); run without --resume to start a new one")
-        run = candidates[-1]
-        doc = dict(run.doc)
-        if doc["spec"].get("hash") != spec.content_hash():
-            raise UsageError(
-                f"{run.path}: run {doc.get('run_id')} was made from another version of "
-                f"{spec.path} (its model, data or train section changed since); run without "
-                "--resume to start over"
-            )
-        checkpoint = doc.get("checkpoint")
-        if checkpoint:
-            path = checkpoint_path(runs_folder, doc["run_id"], int(checkpoint["epoch"]))
-            if not path.is_file():
-                raise UsageError(f"{path}: checkpoint of run {doc['run_id']} (epoch "
-                                 f"{checkpoint['epoch']}) is missing; run without --resume to "
-                                 "start over")
-        elif doc.get("epochs_done"):
-            raise UsageError(f"{run.path}: run {doc.get('run_id')} has no checkpoint (it was "
-                             "made by an older harness); run without --resume to start over")
-        epoch = int(checkpoint["epoch"]) if checkpoint else 0
-        doc["resumed"] = [*doc.get("resumed", []), {"from_status": run.state, "at_epoch": epoch,
-                                                    "utc": utc_now()}]
-        doc.update(status="running", stop_reason=None, process=this_process())
-        write_json_atomic(run.path, doc)
+    runs = [r for r in run_files(folder)
+            if r.doc is None or r.doc.get("spec", {}).get("name") == spec.name]
+    candidates = [r for r in runs if r.state in (*RESUMABLE, "crashed")]
+    if not candidates:
+        counts: dict[str, int] = {}
+        for r in runs:
+            counts[r.state] = counts.get(r.state, 0) + 1
+        seen = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+        raise UsageError(f"{runs_folder}: no interrupted run of {spec.name} to resume (run "
+                         f"files: {seen}); run without --resume to start a new one")
+    run = candidates[-1]
+    doc = dict(run.doc)
+    if doc["spec"].get("hash") != spec.content_hash():
+        raise UsageError(
+            f"{run.path}: run {doc.get('run_id')} was made from another version of "
+            f"{spec.path} (its model, data or train section changed since); run without "
+            "--resume to start over"
+        )
+    checkpoint = doc.get("checkpoint")
+    if checkpoint:
+        path = checkpoint_path(runs_folder, doc["run_id"], int(checkpoint["epoch"]))
+        if not path.is_file():
+            raise UsageError(f"{path}: checkpoint of run {doc['run_id']} (epoch "
+                             f"{checkpoint['epoch']}) is missing; run without --resume to "
+                             "start over")
+    elif doc.get("epochs_done"):
+        raise UsageError(f"{run.path}: run {doc.get('run_id')} has no checkpoint (it was "
+                         "made by an older harness); run without --resume to start over")
     return run.path, doc
+
+
+def claim_run(folder: Path, run_file: Path) -> dict[str, Any]:
+    """Mark a resumable run as ``running`` by this process, under the folder lock.
+
+    A second ``--resume`` of the same run at the same time then finds it running and stops
+    instead of training it twice.
+
+    Returns:
+        The run's document as it was before the claim (to :func:`release_run` it).
+
+    Raises:
+        UsageError: another process claimed it first.
+    """
+    with folder_lock(folder):
+        run = RunFile(run_file, load_results(run_file))
+        if run.state not in (*RESUMABLE, "crashed"):
+            raise UsageError(f"{run_file}: run {run.doc.get('run_id')} is {run.state} now "
+                             "(another 'harness run --resume'?); nothing to resume")
+        doc = dict(run.doc)
+        checkpoint = doc.get("checkpoint")
+        claimed = dict(doc)
+        claimed["resumed"] = [*doc.get("resumed", []),
+                              {"from_status": run.state,
+                               "at_epoch": int(checkpoint["epoch"]) if checkpoint else 0,
+                               "utc": utc_now()}]
+        claimed.update(status="running", stop_reason=None, process=this_process())
+        write_json_atomic(run_file, claimed)
+    return doc
+
+
+def release_run(run_file: Path, doc: dict[str, Any]) -> None:
+    """Give back a claimed run that did not start training (its file as it was)."""
+    write_json_atomic(run_file, doc)

@@ -1,7 +1,7 @@
 """SIGTERM handled like Ctrl-C, and sections of code that a signal must not cut in half.
 
 ``harness run`` keeps the finished epochs of a run that is stopped: Ctrl-C (SIGINT) raises
-``KeyboardInterrupt``, which training catches; :func:`terminate_as_interrupt` makes SIGTERM (what
+``KeyboardInterrupt``, which training catches; :func:`interrupt_on_signals` makes SIGTERM (what
 ``kill``, ``timeout`` and job schedulers send) take the same path. :func:`deferred_interrupts`
 holds both signals while a checkpoint and its run file are written, so a stopped run never keeps
 one without the other. Both are no-ops outside the main thread, where Python cannot set handlers.
@@ -31,16 +31,20 @@ def _restore(signum: int, handler) -> None:
 
 
 @contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM raises ``KeyboardInterrupt`` in the main thread, as Ctrl-C does."""
+def interrupt_on_signals() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``KeyboardInterrupt`` in the main thread, as Ctrl-C does.
+
+    The exception carries the signal's name (``KeyboardInterrupt("SIGTERM")``), for messages.
+    """
     if not _in_main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in _SIGNALS}
     try:
         yield
     finally:
-        _restore(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            _restore(sig, handler)
 
 
 @contextmanager

@@ -270,7 +270,20 @@ class Spec(_Frozen):
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate keys (PyYAML keeps the last one silently)."""
+    """A YAML loader that refuses duplicate keys (PyYAML keeps the last one silently), and
+    turns PyYAML's crashes on a bad explicitly tagged value (``!!int x``, ``!!float``,
+    ``!!timestamp foo``: ValueError, IndexError, AttributeError...) into YAML errors with a line.
+    """
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError, OverflowError):
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            value = node.value if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {value!r} as !!{tag}", node.start_mark
+            ) from None
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):

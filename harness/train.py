@@ -164,12 +164,17 @@ def train_model(
     except Exception as exc:
         if not _is_tensorflow_error(exc):
             raise
-        first = str(exc).strip().splitlines()
-        outcome.status = "failed"
-        outcome.stop_reason = (
-            f"TensorFlow stopped training in epoch {outcome.epochs_done + 1}: "
-            f"{type(exc).__name__}: {first[0] if first else ''}".rstrip(": ")
-        )
+        epoch = outcome.epochs_done + 1
+        error = f"{type(exc).__name__}: {_op_error_summary(exc)}"
+        if _weights_not_finite(model):
+            # An update overflowed: later ops then fail on NaN (a NaN index in a gather, say).
+            outcome.status = "nan_loss"
+            outcome.stop_reason = (f"weights became NaN or infinite in epoch {epoch} and "
+                                   f"TensorFlow stopped ({error}); lower the learning rate or "
+                                   "check the data")
+        else:
+            outcome.status = "failed"
+            outcome.stop_reason = f"TensorFlow stopped training in epoch {epoch}: {error}"
     return outcome
 
 
@@ -178,6 +183,24 @@ def _is_tensorflow_error(exc: Exception) -> bool:
     import tensorflow as tf
 
     return isinstance(exc, tf.errors.OpError)
+
+
+def _op_error_summary(exc: Exception) -> str:
+    """The line of a TensorFlow error that says what went wrong, and the op it happened in.
+
+    TensorFlow's message starts with "Graph execution error:" and the Python stack of the op;
+    the cause is the last unindented line, followed by ``[[{{node NAME}}]]``.
+    """
+    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+    cause = next((ln for ln in reversed(lines) if not ln[0].isspace()), lines[0] if lines else "")
+    node = next((ln.split("{{node ")[1].split("}}")[0] for ln in lines if "{{node " in ln), None)
+    return cause.strip() + (f" (op {node})" if node else "")
+
+
+def _weights_not_finite(model: keras.Model) -> bool:
+    import numpy as np
+
+    return any(not np.isfinite(w).all() for w in model.get_weights())
 
 
 def evaluate_model(model: keras.Model, spec: Spec, data: ImdbData) -> dict[str, Any]:
