@@ -10,6 +10,8 @@ The encoding follows ``keras.datasets.imdb``: words ranked by their frequency in
 reviews (rank 1 = most frequent), word of rank r -> index r + 3 (``index_from=3``), 1 = start of
 sequence, 2 = out of vocabulary (every index >= ``num_words``), 0 = padding; train and test each
 shuffled with ``numpy.random.RandomState(113)`` as Keras does. Labels: 1 = positive, 0 = negative.
+An empty review encodes as ``[1]`` (start only) and is padded like any short one; a review of any
+length (100,000 words: about 0.1 s) is encoded whole and cut to ``maxlen`` by ``truncating``.
 
 Encoding 50,000 reviews takes seconds; the encoded reviews (before the ``num_words`` cut and
 padding, which are cheap) are cached under ``HARNESS_CACHE_DIR`` (default

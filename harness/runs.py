@@ -51,8 +51,8 @@ def this_process() -> dict[str, Any]:
 
 def process_alive(process: dict[str, Any] | None) -> bool:
     """Whether the process that wrote a run file still runs (unknown or another host: yes)."""
-    if not process or process.get("host") != socket.gethostname():
-        return True
+    if not process or process.get("host") != socket.gethostname() or os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows
     try:
         os.kill(int(process["pid"]), 0)
     except ProcessLookupError:

@@ -41,6 +41,77 @@ def test_two_specs_with_one_name_stop_run(harness, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+# --- data --------------------------------------------------------------------------------------
+
+
+def _tiny_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "reviews"
+    shutil.copytree(TINY, folder)
+    return folder
+
+
+def _no_layout(tmp_path):
+    (tmp_path / "reviews").mkdir()
+    (tmp_path / "reviews" / "notes.txt").write_text("no train/ or test/ here")
+    return tmp_path / "reviews", ("no reviews in train/pos, train/neg, test/pos, test/neg; "
+                                  "expected the Stanford layout")
+
+
+def _empty_pos(tmp_path):
+    folder = _tiny_copy(tmp_path)
+    for review in (folder / "aclImdb/train/pos").iterdir():
+        review.unlink()
+    return folder, "no reviews in train/pos; expected the Stanford layout"
+
+
+def _not_utf8(tmp_path):
+    folder = _tiny_copy(tmp_path)
+    (folder / "aclImdb/test/pos/4_10.txt").write_bytes(b"Good \xe9\xff acting.")
+    return folder, "aclImdb/test/pos/4_10.txt: review is not UTF-8 (byte 5); the Stanford archive"
+
+
+def _truncated(tmp_path):
+    import tarfile
+
+    whole = tmp_path / "whole.tar.gz"
+    with tarfile.open(whole, "w:gz") as tar:
+        tar.add(TINY / "aclImdb", arcname="aclImdb")
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole.read_bytes()[:300])
+    return cut, "not a readable .tar.gz archive, it is corrupt or truncated ("
+
+
+def _missing(tmp_path):
+    return tmp_path / "aclImdb_v1.tar.gz", "no such file or directory; pass --data PATH"
+
+
+@pytest.mark.parametrize("case", [_missing, _truncated, _no_layout, _empty_pos, _not_utf8],
+                         ids=["missing", "truncated", "no-layout", "empty-pos", "not-utf8"])
+def test_bad_data_stops_run_before_anything(harness, tmp_path, case):
+    data, message = case(tmp_path)
+    out = tmp_path / "out"
+    result = harness("run", GOOD, "--data", data, "--out", out)
+    assert result.code == 1
+    assert result.error.startswith(f"error: {data}: ") and message in result.error
+    assert not out.exists()
+
+
+def test_no_data_and_no_network_names_the_data_option(harness, tmp_path, monkeypatch):
+    import keras
+
+    def offline(*args, **kwargs):
+        raise OSError("[Errno 101] Network is unreachable")
+
+    monkeypatch.delenv("HARNESS_IMDB_DATA", raising=False)
+    monkeypatch.setattr(keras.datasets.imdb, "load_data", offline)
+    result = harness("run", GOOD, "--out", tmp_path / "out")
+    assert result.code == 1
+    assert result.error.startswith("error: no IMDB data: keras.datasets.imdb could not download "
+                                   "imdb.npz (OSError: [Errno 101] Network is unreachable); pass "
+                                   "--data PATH (or set HARNESS_IMDB_DATA)")
+    assert not (tmp_path / "out").exists()
+
+
 # --- output folder -----------------------------------------------------------------------------
 
 
