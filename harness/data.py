@@ -238,8 +238,10 @@ def _iter_archive(path: Path) -> Iterator[tuple[str, bytes]]:
                     if f is not None:
                         yield member.name, f.read()
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        # tarfile lists every compression it tried on lines of their own: keep the first.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(":")
         raise DataError(
-            f"{path}: not a readable .tar.gz archive, it is corrupt or truncated ({exc}); "
+            f"{path}: not a readable .tar.gz archive, it is corrupt or truncated ({reason}); "
             "download it again"
         ) from None
 

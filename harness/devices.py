@@ -33,12 +33,13 @@ def select_device(device: str) -> str:
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
         cuda = tf.sysconfig.get_build_info().get("cuda_version")
-        built = f"built with CUDA {cuda}" if cuda else "a build without CUDA"
-        raise UsageError(
-            f"--device gpu: TensorFlow {tf.__version__} ({built}) sees no GPU; install the CUDA "
-            "build (pip install 'tensorflow[and-cuda]') on a machine where nvidia-smi lists a "
-            "GPU, or run with --device cpu"
-        )
+        if cuda:
+            why = (f"TensorFlow {tf.__version__} (built with CUDA {cuda}) sees no GPU; check that "
+                   "nvidia-smi lists one and that CUDA_VISIBLE_DEVICES does not hide it")
+        else:
+            why = (f"TensorFlow {tf.__version__} is a build without CUDA; install the CUDA build "
+                   "(pip install 'tensorflow[and-cuda]') on a machine with an NVIDIA GPU")
+        raise UsageError(f"--device gpu: {why}, or run with --device cpu")
     if device == "cpu" and gpus:
         try:
             tf.config.set_visible_devices([], "GPU")

@@ -78,8 +78,15 @@ class ResultsError(HarnessError):
 
 
 def error_line(exc: HarnessError) -> str:
-    """What the CLI prints for ``exc``: ``error: <message>`` (one line per problem)."""
-    return f"error: {exc}"
+    """What the CLI prints for ``exc``: ``error: <message>``.
+
+    One line: a message that quotes a multi-line library error is joined with "; ". Only a
+    :class:`SpecError` keeps one line per problem, so that every problem of a file is listed.
+    """
+    text = str(exc)
+    if not isinstance(exc, SpecError):
+        text = "; ".join(line.strip() for line in text.splitlines() if line.strip())
+    return f"error: {text}"
 
 
 class RegressionDetected(HarnessError):

@@ -123,3 +123,12 @@ def test_report_upgrades_an_older_results_file(harness, tmp_path):
     assert result.code == 0, result.err
     report = (tmp_path / "report.md").read_text()
     assert "| 2       | 0.6000 | 0.7500 | 0.6900     | 0.5000    | 1.0" in report
+
+
+def test_error_line_is_one_line_except_for_the_problems_of_a_spec():
+    from harness.errors import DataError, SpecError, error_line
+
+    assert error_line(DataError("x.tgz: cannot read (first\n  second)")) == \
+        "error: x.tgz: cannot read (first; second)"
+    assert error_line(SpecError("s.yaml", ["a: bad", "b: bad"])) == \
+        "error: s.yaml: a: bad\ns.yaml: b: bad"

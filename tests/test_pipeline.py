@@ -81,12 +81,21 @@ def _truncated(tmp_path):
     return cut, "not a readable .tar.gz archive, it is corrupt or truncated ("
 
 
+def _not_an_archive(tmp_path):
+    bad = tmp_path / "aclImdb_v1.tar.gz"
+    bad.write_bytes(b"<html>404 Not Found</html>")
+    return bad, ("not a readable .tar.gz archive, it is corrupt or truncated (file could not be "
+                 "opened successfully); download it again")
+
+
 def _missing(tmp_path):
     return tmp_path / "aclImdb_v1.tar.gz", "no such file or directory; pass --data PATH"
 
 
-@pytest.mark.parametrize("case", [_missing, _truncated, _no_layout, _empty_pos, _not_utf8],
-                         ids=["missing", "truncated", "no-layout", "empty-pos", "not-utf8"])
+@pytest.mark.parametrize("case", [_missing, _not_an_archive, _truncated, _no_layout,
+                                  _empty_pos, _not_utf8],
+                         ids=["missing", "not-an-archive", "truncated", "no-layout", "empty-pos",
+                              "not-utf8"])
 def test_bad_data_stops_run_before_anything(harness, tmp_path, case):
     data, message = case(tmp_path)
     out = tmp_path / "out"
@@ -220,10 +229,13 @@ def test_gpu_requested_where_there_is_none(harness, tmp_path):
         pytest.skip("a GPU is visible here")
     result = _run(harness, GOOD, tmp_path / "out", "--device", "gpu")
     assert result.code == 2
-    assert result.error.startswith(f"error: --device gpu: TensorFlow {tf.__version__} (")
-    assert result.error.endswith("sees no GPU; install the CUDA build (pip install "
-                                 "'tensorflow[and-cuda]') on a machine where nvidia-smi lists a "
-                                 "GPU, or run with --device cpu")
+    assert result.error.startswith(f"error: --device gpu: TensorFlow {tf.__version__} ")
+    if tf.sysconfig.get_build_info().get("cuda_version"):
+        assert "sees no GPU; check that nvidia-smi lists one and that CUDA_VISIBLE_DEVICES does " \
+               "not hide it, or run with --device cpu" in result.error
+    else:
+        assert "is a build without CUDA; install the CUDA build" in result.error
+    assert result.error.endswith(", or run with --device cpu")
     assert not (tmp_path / "out").exists()
 
 
