@@ -217,8 +217,8 @@ def render_report(results: dict[str, Any], figures: bool = True) -> str:
             "Checked on the encoded arrays before training "
             f"(padding `{data.get('padding')}`, truncating `{data.get('truncating')}`).",
             "",
-            _table([[row["check"], "ok" if row["ok"] else f"FAILED: {row['problem']}"]
-                    for row in contract], ["check", "result"]),
+            _table([[row["check"], (row["problem"] or "ok") if row["ok"]
+                     else f"FAILED: {row['problem']}"] for row in contract], ["check", "result"]),
             "",
         ]
     ref = results.get("reference") or {}
