@@ -51,6 +51,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .spec import load_specs
 
+    if args.data is not None and not args.parity:
+        raise UsageError(f"--data {args.data}: real reviews are used only by the parity check; "
+                         "add --parity")
     specs = load_specs(_spec_paths(args.specs))
     t0 = time.perf_counter()
     _quiet_tensorflow()
@@ -63,18 +66,52 @@ def cmd_verify(args: argparse.Namespace) -> int:
         result = measure(model, spec)
         status = "ok" if result.ok else "MISMATCH"
         print(f"\n## {spec.name} ({spec.path}): {status}\n")
-        print(architecture_table(result, only_problems=not result.ok and not args.summary))
-        if args.summary:
-            print(f"\nModel: \"{spec.name}\"\n")
+        print(architecture_table(result))
+        if not args.no_summary:
+            print(f"\nmodel.summary() of \"{spec.name}\":\n")
             print(summary_table(model))
         if not result.ok:
             failed.append(f"{spec.path}: " + "; ".join(result.problems))
+        elif args.parity:
+            problems = _parity(model, spec, args.data)
+            if problems:
+                failed.append(" | ".join(problems))
     print(f"\n{len(specs) - len(failed)} of {len(specs)} spec(s) verified in "
           f"{time.perf_counter() - t0:.1f} s (TensorFlow import included)")
     if failed:
         raise HarnessError(f"{len(failed)} spec(s) do not match their models: "
                            + " | ".join(failed))
     return 0
+
+
+PARITY_REVIEWS = 4  # real reviews per parity check: a few seconds per model
+
+
+def _parity(model, spec, data: str | None) -> list[str]:
+    """Check the model against the NumPy references; print the tables; return the failures.
+
+    Inputs: seeded random ones, and with ``--data`` the first PARITY_REVIEWS test reviews at the
+    spec's full maxlen (:func:`harness.parity.review_inputs`). Biases are randomized first (a
+    fresh model's zero biases would hide a bias-layout error).
+    """
+    from .parity import measure_parity, random_inputs, randomize_biases, review_inputs
+
+    randomize_biases(model, seed=0)
+    batches = [("random inputs", random_inputs(spec, seed=0))]
+    if data is not None:
+        x, words = review_inputs(spec, data, PARITY_REVIEWS)
+        batches.append((words, x))
+    failed = []
+    for words, x in batches:
+        t0 = time.perf_counter()
+        result = measure_parity(model, spec, x, inputs=words)
+        status = "ok" if result.ok else "DIFFERS"
+        print(f"\nNumerical parity on {words}, input shape {x.shape}: {status} "
+              f"({time.perf_counter() - t0:.1f} s)\n")
+        print(result.table())
+        if not result.ok:
+            failed.append(f"{spec.path}: parity on {words}: " + "; ".join(result.problems))
+    return failed
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -141,8 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="build models and compare shapes and params, no training")
     p.add_argument("specs", nargs="*", metavar="SPEC")
-    p.add_argument("--summary", action="store_true",
-                   help="also print each model.summary() as a Markdown table")
+    p.add_argument("--no-summary", action="store_true",
+                   help="leave out each model's summary (the notebook's model.summary() layout)")
+    p.add_argument("--parity", action="store_true",
+                   help="also compare every layer's output with its NumPy reference "
+                   "(within 1e-5) on random inputs, and on real reviews with --data")
+    p.add_argument("--data", metavar="PATH", default=None,
+                   help="with --parity: the Stanford IMDB archive or its unpacked folder; a few "
+                   "test reviews are checked too")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("run", help="validate, build, verify, train, evaluate and report")

@@ -110,6 +110,7 @@ class ImdbData:
         """The first n_train training and n_test test samples (already shuffled)."""
         return replace(
             self,
+            info={**self.info, "sliced": True},
             x_train=self.x_train[:n_train],
             y_train=self.y_train[:n_train],
             x_test=self.x_test[:n_test],
@@ -151,6 +152,28 @@ def load_imdb(
         train, test = _encoded_from_keras()
         source, checksum = "keras.datasets.imdb", None
     return _to_arrays(train, test, data_spec, source, checksum)
+
+
+def load_imdb_test_head(
+    data_spec,
+    path: str | os.PathLike,
+    n: int,
+    cache_dir: str | os.PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first n test reviews as model input, like ``load_imdb(...).x_test[:n]``.
+
+    Only those n reviews are cut and padded (or made multi-hot), so a quick check does not build
+    the 2 GB multi-hot arrays of all 50,000 reviews.
+
+    Returns:
+        x of shape (n, maxlen) int32 (or (n, num_words) float32 multi-hot), y (n,) float32.
+
+    Raises:
+        DataError: as :func:`load_imdb` for a Stanford archive or folder.
+    """
+    _, test, _, _ = _encoded_from_stanford(Path(path), cache_dir)
+    head = test.head(n)
+    return _input_array(head, data_spec), head.labels.astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs b
 rewritten with status ``running`` and a checkpoint (:mod:`harness.checkpoint`) is saved beside it,
 so a run stopped by Ctrl-C or SIGTERM keeps the epochs that finished and ``--resume`` goes on from
 there. What can be known before training (a folder that cannot be written, a disk without room,
-a GPU that is not there, token indices the Embedding cannot take) stops the run before it starts,
-with nothing written.
+a GPU that is not there, data that breaks :mod:`harness.contract`) stops the run before it
+starts, with nothing written.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import DataError, ResultsError, RunInterrupted, TrainingError, UsageError
+from .errors import ResultsError, RunInterrupted, TrainingError, UsageError
 from .results import (
     SCHEMA_VERSION,
     environment,
@@ -111,25 +111,6 @@ def check_free_space(folder: Path, params: int) -> None:
         raise UsageError(f"{folder}: {free / 1e6:.1f} MB free on its disk, this run needs about "
                          f"{need / 1e6:.1f} MB (checkpoints, results, report); free some space "
                          "or pass --out DIR on another disk")
-
-
-def check_token_range(spec: Spec, data) -> None:
-    """Every token index must be < the Embedding's input_dim.
-
-    TensorFlow on a GPU silently returns zeros for an out-of-range index; here it is an error.
-
-    Raises:
-        DataError: names the largest index, the layer and its input_dim.
-    """
-    first = spec.model.layers[0]
-    if first.type != "Embedding" or data.info.get("representation") != "sequences":
-        return
-    top = int(max(data.x_train.max(initial=0), data.x_test.max(initial=0)))
-    if top >= first.input_dim:
-        raise DataError(
-            f"{spec.path}: token index {top} >= model.layers[0] (Embedding) input_dim "
-            f"{first.input_dim}; set data.num_words <= input_dim"
-        )
 
 
 def resumed_options(options: RunOptions, run_file: Path, previous: dict[str, Any]) -> RunOptions:
@@ -271,6 +252,7 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     """
     from .build import build_model, compile_model
     from .checkpoint import checkpoint_path, restore_checkpoint
+    from .contract import check_data
     from .data import load_imdb
     from .devices import select_device
     from .train import EXECUTION_MODES, TrainOutcome
@@ -282,7 +264,7 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     data = load_imdb(spec.data, options.data)
     if options.train_samples or options.test_samples:
         data = data.head(options.train_samples, options.test_samples)
-    check_token_range(spec, data)
+    contract = check_data(spec, data)
     if previous is not None:
         check_same_data(run_file, previous, data)
     print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
@@ -306,7 +288,7 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     if previous is None:
         run_id = new_run_id()
         results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
-                               verification)
+                               contract, verification)
         return model, data, results, folder / RUNS / f"{run_id}.json", start
     if start.epochs_done:
         restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
@@ -359,7 +341,7 @@ def _finished_epochs(previous: dict[str, Any]):
     )
 
 
-def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
+def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, contract,
                  verification) -> dict[str, Any]:
     train = spec.train
     return {
@@ -384,7 +366,7 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
         "data": {"source": data.source, "checksum": data.checksum,
                  "x_train_shape": list(data.x_train.shape),
                  "x_test_shape": list(data.x_test.shape),
-                 "test_samples": int(len(data.x_test)), **data.info},
+                 "test_samples": int(len(data.x_test)), **data.info, "contract": contract},
         "architecture": verification.as_dict(),
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),
@@ -406,5 +388,4 @@ def band_verdict(spec: Spec, results: dict[str, Any]) -> dict[str, Any] | None:
     return {**band, "value": value, "verdict": verdict}
 
 
-__all__ = ["RunOptions", "band_verdict", "check_free_space", "check_token_range",
-           "check_writable", "run_spec"]
+__all__ = ["RunOptions", "band_verdict", "check_free_space", "check_writable", "run_spec"]

@@ -230,6 +230,18 @@ def render_report(results: dict[str, Any], figures: bool = True,
         architecture_section(results["architecture"]),
         "",
     ]
+    contract = data.get("contract")
+    if contract:
+        lines += [
+            "## Data contract",
+            "",
+            "Checked on the encoded arrays before training "
+            f"(padding `{data.get('padding')}`, truncating `{data.get('truncating')}`).",
+            "",
+            _table([[row["check"], (row["problem"] or "ok") if row["ok"]
+                     else f"FAILED: {row['problem']}"] for row in contract], ["check", "result"]),
+            "",
+        ]
     ref = results.get("reference") or {}
     if results.get("history"):
         lines += [

@@ -174,6 +174,13 @@ class ModelSpec(_Frozen):
         return self
 
 
+class DataExpect(_Frozen):
+    """Shapes of the full data set (a run on a slice skips this check)."""
+
+    x_train_shape: list[PositiveInt] | None = None
+    x_test_shape: list[PositiveInt] | None = None
+
+
 class DataSpec(_Frozen):
     """How the IMDB reviews become model input (conventions of ``keras.datasets.imdb``)."""
 
@@ -183,6 +190,7 @@ class DataSpec(_Frozen):
     padding: Literal["pre", "post"] = "pre"
     truncating: Literal["pre", "post"] = "pre"
     representation: Literal["sequences", "multi_hot"] = "sequences"
+    expect: DataExpect | None = None
 
 
 class TrainSpec(_Frozen):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.data import DATA_ENV, load_imdb, tokenize
+from harness.data import DATA_ENV, load_imdb, load_imdb_test_head, tokenize
 from harness.errors import DataError
 from harness.spec import DataSpec
 
@@ -88,6 +88,16 @@ def test_multi_hot_representation(tiny_folder):
     for row, label in zip(data.x_train, data.y_train, strict=True):
         words = set(np.flatnonzero(row).tolist())
         assert words in [set(s) for (lab, _), s in TRAIN.items() if lab == label]
+
+
+@pytest.mark.parametrize("representation", ["sequences", "multi_hot"])
+def test_test_head_equals_the_first_rows_of_load_imdb(tiny_folder, representation):
+    spec = _spec(representation=representation)
+    full = load_imdb(spec, tiny_folder)
+    x, y = load_imdb_test_head(spec, tiny_folder, 3)
+    assert x.dtype == full.x_test.dtype and y.dtype == full.y_test.dtype
+    np.testing.assert_array_equal(x, full.x_test[:3])
+    np.testing.assert_array_equal(y, full.y_test[:3])
 
 
 def test_shuffle_is_fixed(tiny_folder):

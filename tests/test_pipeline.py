@@ -216,9 +216,9 @@ def test_nan_loss(harness, tmp_path, mode, reason):
 def test_token_index_out_of_range(harness, tmp_path):
     result = _run(harness, SPECS / "token_range_tiny.yaml", tmp_path / "out")
     assert result.code == 1
-    assert result.error == (f"error: {SPECS / 'token_range_tiny.yaml'}: token index 17 >= "
-                            "model.layers[0] (Embedding) input_dim 10; set data.num_words <= "
-                            "input_dim")
+    assert result.error == (f"error: {SPECS / 'token_range_tiny.yaml'}: data contract: "
+                            "x_train[3] holds token index 17 >= model.layers[0] (Embedding) "
+                            "input_dim 10; set data.num_words <= input_dim")
     assert not (tmp_path / "out").exists()
 
 
