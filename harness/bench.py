@@ -200,8 +200,8 @@ class Trial:
 class HarnessTraining:
     """Training through the harness as ``harness run`` does it: ``build_model``,
     ``compile_model`` and ``train_model`` with its per-epoch recorder, NaN check and progress
-    lines (printed to a buffer), and the run file rewritten atomically after every epoch (in a
-    temporary folder)."""
+    lines (printed to a buffer), and after every epoch a checkpoint (weights and optimizer
+    state) and the run file, written atomically (in a temporary folder)."""
 
     variant = "harness"
 
@@ -211,6 +211,7 @@ class HarnessTraining:
         self.trial = Trial(self.variant, mode)
         self.sink = io.StringIO()
         self._folder = tempfile.TemporaryDirectory(prefix="harness-bench-")
+        self._epochs_done = 0
 
     def setup(self) -> None:
         """Build, compile and train the warm-up epoch."""
@@ -251,22 +252,30 @@ class HarnessTraining:
         return model
 
     def _fit(self, model, epochs: int) -> list[float]:
+        from .checkpoint import checkpoint_path, save_checkpoint
         from .results import SCHEMA_VERSION, write_json_atomic
         from .train import train_model
 
-        run_file = Path(self._folder.name) / "run.json"
+        folder = Path(self._folder.name)
+        before = self._epochs_done
 
-        def save_progress(outcome) -> None:  # as pipeline.run_spec's
-            write_json_atomic(run_file, {"schema_version": SCHEMA_VERSION, "status": "running",
-                                         "history": outcome.history,
-                                         "epoch_time_s": outcome.epoch_time_s,
-                                         "epochs_done": outcome.epochs_done})
+        def save_epoch(outcome) -> None:
+            # as pipeline.run_spec's: checkpoint, then the run file naming it, then drop the
+            # checkpoint before
+            done = before + outcome.epochs_done
+            save_checkpoint(model, checkpoint_path(folder, "bench", done))
+            write_json_atomic(folder / "run.json", {
+                "schema_version": SCHEMA_VERSION, "status": "running",
+                "history": outcome.history, "epoch_time_s": outcome.epoch_time_s,
+                "epochs_done": done, "checkpoint": {"epoch": done}})
+            checkpoint_path(folder, "bench", done - 1).unlink(missing_ok=True)
 
         outcome = train_model(model, self.spec, self.data, epochs=epochs,
-                              on_epoch=save_progress, stream=self.sink)
+                              on_epoch=save_epoch, stream=self.sink)
         if outcome.status != "complete":
             raise TrainingError(f"{self.spec.name}: bench training stopped: "
                                 f"{outcome.stop_reason}")
+        self._epochs_done += outcome.epochs_done
         return list(outcome.epoch_time_s)
 
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import HarnessError, SpecError, UsageError
+from .errors import HarnessError, SpecError, UsageError, error_line
+from .signals import interrupt_on_signals
 
 DEFAULT_SPECS = "specs"
 
@@ -121,13 +122,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     _quiet_tensorflow()
     options = RunOptions(data=args.data, out=args.out, mode=args.mode, epochs=args.epochs,
                          train_samples=args.train_samples, test_samples=args.test_samples,
-                         seed=args.seed)
+                         seed=args.seed, device=args.device, resume=args.resume)
     misses = []
     for spec in specs:
         if not spec.trains:
             _verify_only(spec)
             continue
-        results = run_spec(spec, options)
+        # SIGTERM (kill, timeout, a job scheduler) stops training the way Ctrl-C does.
+        with interrupt_on_signals():
+            results = run_spec(spec, options)
         band = results.get("band")
         if band and band["verdict"] != "pass":
             misses.append(f"{spec.name}: {band['metric']} = {band['value']} outside the band "
@@ -170,8 +173,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .bench import BENCH_KIND
     from .bench_report import load_pytest_benchmark, write_bench_report
-    from .report import write_report
     from .results import load_results
+    from .runs import publish
 
     pytest_json = load_pytest_benchmark(args.benchmark_json) if args.benchmark_json else None
     if not args.results and pytest_json is None:
@@ -185,7 +188,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if results.get("kind") == BENCH_KIND:
             print(f"report: {write_bench_report(results, folder, pytest_json)}")
         else:
-            print(f"report: {write_report(results, folder)}")
+            print(f"report: {publish(folder, results, results_json=False)}")
     return 0
 
 
@@ -223,9 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: $HARNESS_IMDB_DATA, else keras.datasets.imdb's download)")
     p.add_argument("--out", metavar="DIR", default="reports",
                    help="reports folder (default: reports)")
-    p.add_argument("--mode", choices=["xla", "default"], default="xla",
-                   help="execution mode: xla (jit_compile=True, the fastest here) or default "
-                   "(the Keras default)")
+    p.add_argument("--mode", choices=["xla", "default"], default=None,
+                   help="execution mode: xla (jit_compile=True, the fastest here; the default) "
+                   "or default (the Keras default)")
     p.add_argument("--epochs", type=_positive_int, default=None,
                    help="override the spec's epochs")
     p.add_argument("--train-samples", type=_positive_int, default=None, metavar="N",
@@ -234,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluate on the first N test reviews only")
     p.add_argument("--seed", type=_non_negative_int, default=None,
                    help="override the spec's seed")
+    p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
+                   help="where to train: auto (TensorFlow's choice, the default), cpu, or gpu "
+                   "(an error when TensorFlow sees none)")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with the newest interrupted run of each spec in --out, from its "
+                   "last finished epoch (options not given are the run's)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("bench", help="benchmark training and inference per spec, device and "
@@ -307,12 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return exc.exit_code
     except HarnessError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         table = getattr(exc, "table", "")
         if table:
             print(table, file=sys.stderr)

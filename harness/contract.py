@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .data import ImdbData
     from .spec import Spec
 
+# A check returns None when the data passes, NOT_APPLICABLE when it does not apply to this spec
+# (no Embedding, multi-hot input), else the problem.
+NOT_APPLICABLE = "not applicable"
 # A slice of the shuffled reviews is balanced only roughly; the full splits exactly.
 BALANCE_TOLERANCE = 0.05
 
@@ -37,7 +40,7 @@ def _splits(data: ImdbData):
 def token_range(spec: Spec, data: ImdbData) -> str | None:
     first = spec.model.layers[0]
     if first.type != "Embedding" or data.info.get("representation") != "sequences":
-        return None
+        return NOT_APPLICABLE
     for name, x, _ in _splits(data):
         if x.size and int(x.max()) >= first.input_dim:
             top = int(x.max())
@@ -51,7 +54,7 @@ def token_range(spec: Spec, data: ImdbData) -> str | None:
 
 def padding_side(spec: Spec, data: ImdbData) -> str | None:
     if data.info.get("representation") != "sequences":
-        return None
+        return NOT_APPLICABLE
     side = spec.data.padding
     for name, x, _ in _splits(data):
         if x.shape[1] < 2:
@@ -113,7 +116,8 @@ def check_data(spec: Spec, data: ImdbData) -> list[dict]:
     """Run every check and raise if any fails.
 
     Returns:
-        One ``{"check": name, "ok": True}`` row per check (for the results and the report).
+        One ``{"check": name, "ok": True, "problem": None | "not applicable"}`` row per check
+        (for the results and the report).
 
     Raises:
         DataError: ``<spec path>: data contract: <problem>; <problem>`` listing every failure.
@@ -122,8 +126,9 @@ def check_data(spec: Spec, data: ImdbData) -> list[dict]:
     rows = []
     for name, check in CHECKS.items():
         problem = check(spec, data)
-        rows.append({"check": name, "ok": problem is None, "problem": problem})
-        if problem:
+        ok = problem is None or problem == NOT_APPLICABLE
+        rows.append({"check": name, "ok": ok, "problem": problem})
+        if not ok:
             problems.append(problem)
     if problems:
         raise DataError(f"{spec.path}: data contract: " + "; ".join(problems))

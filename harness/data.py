@@ -10,6 +10,8 @@ The encoding follows ``keras.datasets.imdb``: words ranked by their frequency in
 reviews (rank 1 = most frequent), word of rank r -> index r + 3 (``index_from=3``), 1 = start of
 sequence, 2 = out of vocabulary (every index >= ``num_words``), 0 = padding; train and test each
 shuffled with ``numpy.random.RandomState(113)`` as Keras does. Labels: 1 = positive, 0 = negative.
+An empty review encodes as ``[1]`` (start only) and is padded like any short one; a review of any
+length (100,000 words: about 0.1 s) is encoded whole and cut to ``maxlen`` by ``truncating``.
 
 Encoding 50,000 reviews takes seconds; the encoded reviews (before the ``num_words`` cut and
 padding, which are cheap) are cached under ``HARNESS_CACHE_DIR`` (default
@@ -259,8 +261,10 @@ def _iter_archive(path: Path) -> Iterator[tuple[str, bytes]]:
                     if f is not None:
                         yield member.name, f.read()
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        # tarfile lists every compression it tried on lines of their own: keep the first.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(":")
         raise DataError(
-            f"{path}: not a readable .tar.gz archive, it is corrupt or truncated ({exc}); "
+            f"{path}: not a readable .tar.gz archive, it is corrupt or truncated ({reason}); "
             "download it again"
         ) from None
 
@@ -273,8 +277,16 @@ def _iter_folder(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words of a review, HTML tags (``<br />``) removed."""
-    return _WORD.findall(_TAG.sub(" ", text.lower()))
+    """Lower-case words of a review, HTML tags (``<br />``) removed.
+
+    Linear in the length of the text: an empty review gives ``[]``, a review of 100,000 words
+    takes about 0.1 s. Only the text up to the last ``>`` can hold a tag, so the tag pattern never
+    rescans a long tail of unclosed ``<`` (which made it quadratic: minutes for a 300,000
+    character review of ``<`` without ``>``).
+    """
+    text = text.lower()
+    head, close, tail = text.rpartition(">")
+    return _WORD.findall(_TAG.sub(" ", head + close) + tail)
 
 
 def encode_reviews(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReviews]:

@@ -1,25 +1,45 @@
 """``harness run``: validate -> load data -> build -> verify -> train -> evaluate -> report.
 
 Results of every run are kept in ``<out>/<spec name>/runs/<run id>.json``; the latest complete
-run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs beside it. Every
-file is written atomically; after each finished epoch the run file is rewritten with status
-``running``, so an interrupted run keeps the epochs that finished.
+run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs beside it (see
+:mod:`harness.runs`). Every file is written atomically. After each finished epoch the run file is
+rewritten with status ``running`` and a checkpoint (:mod:`harness.checkpoint`) is saved beside it,
+so a run stopped by Ctrl-C or SIGTERM keeps the epochs that finished and ``--resume`` goes on from
+there. What can be known before training (a folder that cannot be written, a disk without room,
+a GPU that is not there, data that breaks :mod:`harness.contract`) stops the run before it
+starts, with nothing written.
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import errno
 import secrets
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import TrainingError, UsageError
-from .results import SCHEMA_VERSION, environment, harness_version, utc_now, write_json_atomic
+from .errors import ResultsError, RunInterrupted, TrainingError, UsageError
+from .results import (
+    SCHEMA_VERSION,
+    environment,
+    harness_version,
+    load_results,
+    utc_now,
+    write_json_atomic,
+)
+from .runs import RUNS, claim_run, find_resumable, publish, release_run, this_process
+from .signals import deferred_interrupts
 from .spec import Spec
 
 DEFAULT_MODE = "xla"
+# Options a resumed run takes from the run it resumes when they are not given again.
+RESUMED_OPTIONS = ("data", "mode", "epochs", "train_samples", "test_samples", "seed")
+# Room a run needs beyond its checkpoints: run file, results.json, report.md, two PNGs.
+RESULTS_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -29,19 +49,24 @@ class RunOptions:
     Attributes:
         data: the Stanford archive or folder (None: $HARNESS_IMDB_DATA, then Keras's download).
         out: the reports folder; each spec writes into ``out/<spec name>/``.
-        mode: execution mode, ``xla`` (jit_compile=True) or ``default`` (the Keras default).
+        mode: execution mode, ``xla`` (jit_compile=True, the default) or ``default`` (Keras's).
         epochs: overrides the spec's epochs.
         train_samples / test_samples: use only the first N training / test reviews.
         seed: overrides the spec's seed.
+        device: ``auto`` (TensorFlow's choice), ``cpu`` or ``gpu`` (an error when none is visible).
+        resume: go on with the newest interrupted run of the spec in ``out`` (options not given
+            are taken from it).
     """
 
     data: str | None = None
     out: str = "reports"
-    mode: str = DEFAULT_MODE
+    mode: str | None = None
     epochs: int | None = None
     train_samples: int | None = None
     test_samples: int | None = None
     seed: int | None = None
+    device: str = "auto"
+    resume: bool = False
 
 
 def new_run_id() -> str:
@@ -49,19 +74,79 @@ def new_run_id() -> str:
 
 
 def check_writable(folder: Path) -> None:
-    """Fail before training when the output folder cannot be written.
+    """Fail before anything runs when ``folder`` cannot be created or written; creates nothing.
 
     Raises:
         UsageError: names the folder and the reason.
     """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{folder}: cannot be an output folder: {existing} is a file, not a "
+                         "folder; pass --out DIR")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=existing, prefix=".write-probe-"):
+            pass
     except OSError as exc:
-        raise UsageError(f"{folder}: output folder is not writable ({exc.strerror or exc})") \
-            from None
+        raise UsageError(f"{folder}: output folder is not writable ({exc.strerror or exc}); "
+                         "pass --out DIR") from None
+
+
+def check_free_space(folder: Path, params: int) -> None:
+    """Fail before training when the output disk cannot hold the run's files.
+
+    A run keeps two checkpoints at a time (weights and up to two optimizer slots each, float32)
+    and its results and report: about ``24 * params`` bytes + 4 MiB.
+
+    Raises:
+        UsageError: names the folder, the free and the needed space.
+    """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    need = 24 * params + RESULTS_BYTES
+    free = shutil.disk_usage(existing).free
+    if free < need:
+        raise UsageError(f"{folder}: {free / 1e6:.1f} MB free on its disk, this run needs about "
+                         f"{need / 1e6:.1f} MB (checkpoints, results, report); free some space "
+                         "or pass --out DIR on another disk")
+
+
+def resumed_options(options: RunOptions, run_file: Path, previous: dict[str, Any]) -> RunOptions:
+    """The options of a resumed run: the given ones, the interrupted run's for the rest.
+
+    Raises:
+        UsageError: a given option differs from the run's (``--epochs 3`` for a run of 2).
+    """
+    recorded = previous.get("options") or {}
+    merged, conflicts = {}, []
+    for key in RESUMED_OPTIONS:
+        given, was = getattr(options, key), recorded.get(key)
+        if given is None:
+            merged[key] = was
+        elif key != "data" and was is not None and given != was:
+            conflicts.append(f"--{key.replace('_', '-')} {given} (the run used {was})")
+    if conflicts:
+        raise UsageError(f"{run_file}: cannot resume with other options: {', '.join(conflicts)}; "
+                         "leave them out to use the run's, or run without --resume")
+    return dataclasses.replace(options, **merged)
+
+
+def check_same_data(run_file: Path, previous: dict[str, Any], data) -> None:
+    """A resumed run must train on the same reviews as the run it resumes.
+
+    Raises:
+        UsageError: the archive's checksum or the arrays' shapes differ.
+    """
+    was = previous.get("data") or {}
+    now = (data.checksum, list(data.x_train.shape), list(data.x_test.shape))
+    if (was.get("checksum"), was.get("x_train_shape"), was.get("x_test_shape")) != now:
+        raise UsageError(
+            f"{data.source}: not the data of run {previous.get('run_id')} in {run_file} (sha256 "
+            f"{str(data.checksum)[:12]}, x_train {now[1]} vs sha256 {str(was.get('checksum'))[:12]}"
+            f", x_train {was.get('x_train_shape')}); pass its --data to resume"
+        )
 
 
 def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> dict[str, Any]:
@@ -71,30 +156,117 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         The results document (also written to disk).
 
     Raises:
-        HarnessError: a data, architecture or training problem (one-line message); a band miss
-            is not raised here, it is in ``results["band"]["verdict"]``.
+        HarnessError: a data, architecture, output-folder or device problem before training; a
+            NaN loss or TensorFlow error in training (:class:`TrainingError`); Ctrl-C or SIGTERM
+            (:class:`RunInterrupted`); every message is one line. A band miss is not raised, it
+            is in ``results["band"]["verdict"]``.
     """
-    from .build import build_model, compile_model
-    from .contract import check_data
-    from .data import load_imdb
-    from .report import write_report
-    from .train import EXECUTION_MODES, evaluate_model, train_model
-    from .verify import verify_model
+    from .checkpoint import checkpoint_path
+    from .train import EXECUTION_MODES, TrainOutcome, evaluate_model, train_model
 
     stream = stream or sys.stdout
-    if options.mode not in EXECUTION_MODES:
+    if options.mode is not None and options.mode not in EXECUTION_MODES:
         raise UsageError(f"--mode: must be one of {', '.join(EXECUTION_MODES)}, "
                          f"got {options.mode!r}")
     if not spec.trains:
         raise UsageError(f"{spec.path}: has no train section; use 'harness verify' for it")
     folder = Path(options.out) / spec.name
     check_writable(folder)
+    previous = run_file = None
+    if options.resume:
+        run_file, previous = find_resumable(folder, spec)
+        options = resumed_options(options, run_file, previous)
+        before = claim_run(folder, run_file)
+    try:
+        prepared = _prepare(spec, options, folder, stream, run_file, previous)
+    except BaseException:
+        if previous is not None:
+            release_run(run_file, before)  # nothing trained: the run stays resumable
+        raise
+    model, data, results, run_file, start = prepared
+    run_id, runs_folder = results["run_id"], folder / RUNS
 
+    def save_progress(outcome: TrainOutcome) -> None:
+        results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
+                       epochs_done=outcome.epochs_done)
+        results["data"].update(train_samples=outcome.train_samples,
+                               val_samples=outcome.val_samples)
+        write_json_atomic(run_file, results)
+
+    def save_epoch(outcome: TrainOutcome) -> None:
+        # Checkpoint first, then the run file naming it, then drop the one before: a crash at
+        # any point leaves a run file whose checkpoint exists.
+        from .checkpoint import save_checkpoint
+
+        done = outcome.epochs_done
+        save_checkpoint(model, checkpoint_path(runs_folder, run_id, done))
+        results["checkpoint"] = {"epoch": done}
+        save_progress(outcome)
+        checkpoint_path(runs_folder, run_id, done - 1).unlink(missing_ok=True)
+
+    try:
+        outcome = train_model(model, spec, data, epochs=options.epochs, on_epoch=save_epoch,
+                              stream=stream, start=start)
+        with deferred_interrupts():
+            save_progress(outcome)
+        results["status"] = outcome.status
+        results["stop_reason"] = outcome.stop_reason
+        if outcome.status == "complete":
+            try:
+                results["test"] = evaluate_model(model, spec, data)
+            except KeyboardInterrupt as exc:
+                by = f" by {exc.args[0]}" if exc.args else ""
+                results["status"] = "interrupted"
+                results["stop_reason"] = f"interrupted{by} while evaluating on the test set"
+        with deferred_interrupts():
+            results["band"] = band_verdict(spec, results)
+            results["finished_utc"] = utc_now()
+            if results["status"] == "complete":
+                results["checkpoint"] = None
+            write_json_atomic(run_file, results)
+    except ResultsError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise ResultsError(f"{exc}; free some space, then 'harness run {spec.path} --resume "
+                               f"--out {options.out}' goes on from the last finished epoch",
+                               exc.errno) from None
+        raise
+    if results["status"] != "complete":
+        _stopped(spec, options, results, run_file)
+    checkpoint_path(runs_folder, run_id, outcome.epochs_done).unlink(missing_ok=True)
+    _drop_partial_report(run_file.with_suffix(""))
+    if results.get("test"):
+        print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
+              f"({results['test']['samples']} reviews)", file=stream, flush=True)
+    report = publish(folder, results)
+    print(f"report: {report}", file=stream, flush=True)
+    return results
+
+
+def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
+             run_file: Path | None, previous: dict[str, Any] | None):
+    """Everything before training: device, data, model, checks; the run's results document.
+
+    Returns:
+        ``(model, data, results, run_file, start)``: the compiled model (holding the checkpoint
+        when resuming), the data, the results document, its run file, the epochs done.
+    """
+    from .build import build_model, compile_model
+    from .checkpoint import checkpoint_path, restore_checkpoint
+    from .contract import check_data
+    from .data import load_imdb
+    from .devices import select_device
+    from .train import EXECUTION_MODES, TrainOutcome
+    from .verify import verify_model
+
+    mode = options.mode or DEFAULT_MODE
     print(f"== {spec.name} ({spec.path})", file=stream, flush=True)
+    device = select_device(options.device)
     data = load_imdb(spec.data, options.data)
     if options.train_samples or options.test_samples:
         data = data.head(options.train_samples, options.test_samples)
     contract = check_data(spec, data)
+    if previous is not None:
+        check_same_data(run_file, previous, data)
     print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
           file=stream, flush=True)
 
@@ -102,16 +274,77 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
 
     train = spec.train
     seed = train.seed if options.seed is None else options.seed
-    keras.utils.set_random_seed(seed)
+    start = TrainOutcome() if previous is None else _finished_epochs(previous)
+    # A resumed run reseeds with the epochs reached, so its shuffles do not repeat epoch 1's.
+    keras.utils.set_random_seed(seed + start.epochs_done)
     model = build_model(spec)
     verification = verify_model(model, spec)
     print(f"verify: {len(verification.rows)} layers match the spec, "
           f"{verification.totals['total_params']:,} params", file=stream, flush=True)
-    jit = EXECUTION_MODES[options.mode]
+    check_free_space(folder, verification.totals["total_params"])
+    jit = EXECUTION_MODES[mode]
     compile_model(model, spec, jit_compile=jit)
+    epochs = options.epochs or train.epochs
+    if previous is None:
+        run_id = new_run_id()
+        results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
+                               contract, verification)
+        return model, data, results, folder / RUNS / f"{run_id}.json", start
+    if start.epochs_done:
+        restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
+                                                  start.epochs_done))
+    results = load_results(run_file)  # as claim_run left it: running, with a "resumed" entry
+    results["execution"]["device"] = device
+    print(f"resume: run {results['run_id']} from epoch {start.epochs_done} of {epochs}",
+          file=stream, flush=True)
+    return model, data, results, run_file, start
 
-    run_id = new_run_id()
-    results: dict[str, Any] = {
+
+def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file: Path) -> None:
+    """A run that did not complete: its own report under runs/, and a one-line error."""
+    from .report import write_report
+
+    # The published results.json/report.md stay those of the last complete run.
+    write_report(results, run_file.with_suffix(""))
+    status, reason = results["status"], results["stop_reason"]
+    again = f"'harness run {spec.path} --resume --out {options.out}'"
+    if status == "interrupted":
+        raise RunInterrupted(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
+                             f"{again} goes on from there")
+    if status == "failed":
+        raise TrainingError(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
+                            f"fix the cause, then {again} goes on from there (--debug for more)")
+    raise TrainingError(f"{spec.name}: {reason}; partial results in {run_file}")
+
+
+def _drop_partial_report(folder: Path) -> None:
+    """A resumed run that completed: the report of its stopped state is out of date."""
+    from .report import ACCURACY_PNG, LOSS_PNG
+
+    for name in ("report.md", ACCURACY_PNG, LOSS_PNG):
+        (folder / name).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # absent, or holds files the user put there
+
+
+def _finished_epochs(previous: dict[str, Any]):
+    """The epochs of a stopped run up to its checkpoint, as a training outcome to go on from."""
+    from .train import HISTORY_KEYS, TrainOutcome
+
+    done = int((previous.get("checkpoint") or {}).get("epoch", 0))
+    history = previous.get("history") or {}
+    return TrainOutcome(
+        history={k: list(history.get(k, []))[:done] for k in HISTORY_KEYS},
+        epoch_time_s=list(previous.get("epoch_time_s") or [])[:done],
+    )
+
+
+def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, contract,
+                 verification) -> dict[str, Any]:
+    train = spec.train
+    return {
         "schema_version": SCHEMA_VERSION,
         "harness_version": harness_version(),
         "created_utc": utc_now(),
@@ -120,10 +353,16 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
                  "description": spec.description, "source": spec.source},
         "status": "running",
         "stop_reason": None,
-        "execution": {"mode": options.mode, "jit_compile": jit, "seed": seed,
-                      "epochs": options.epochs or train.epochs, "batch_size": train.batch_size,
-                      "validation_split": train.validation_split, "optimizer": train.optimizer,
-                      "loss": train.loss, "metrics": list(train.metrics)},
+        "process": this_process(),
+        # Absolute, so that --resume from another folder finds the same data.
+        "options": {"data": None if options.data is None else str(Path(options.data).resolve()),
+                    "mode": mode,
+                    "epochs": epochs, "train_samples": options.train_samples,
+                    "test_samples": options.test_samples, "seed": seed},
+        "execution": {"mode": mode, "jit_compile": jit, "seed": seed, "epochs": epochs,
+                      "batch_size": train.batch_size, "validation_split": train.validation_split,
+                      "optimizer": train.optimizer, "loss": train.loss,
+                      "metrics": list(train.metrics), "device": device},
         "data": {"source": data.source, "checksum": data.checksum,
                  "x_train_shape": list(data.x_train.shape),
                  "x_test_shape": list(data.x_test.shape),
@@ -131,35 +370,8 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         "architecture": verification.as_dict(),
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),
+        "checkpoint": None,
     }
-    run_file = folder / "runs" / f"{run_id}.json"
-
-    def save_progress(outcome) -> None:
-        results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
-                       epochs_done=outcome.epochs_done)
-        results["data"].update(train_samples=outcome.train_samples,
-                               val_samples=outcome.val_samples)
-        write_json_atomic(run_file, results)
-
-    outcome = train_model(model, spec, data, epochs=options.epochs, on_epoch=save_progress)
-    save_progress(outcome)
-    results["status"] = outcome.status
-    results["stop_reason"] = outcome.stop_reason
-    if outcome.status == "complete":
-        results["test"] = evaluate_model(model, spec, data)
-        print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
-              f"({results['test']['samples']} reviews)", file=stream, flush=True)
-    results["band"] = band_verdict(spec, results)
-    results["finished_utc"] = utc_now()
-    write_json_atomic(run_file, results)
-    if outcome.status != "complete":
-        # Keep the published results.json/report of the last complete run untouched.
-        write_report(results, folder / "runs" / run_id)
-        raise TrainingError(f"{spec.name}: {outcome.stop_reason}; partial results in {run_file}")
-    write_json_atomic(folder / "results.json", results)
-    report = write_report(results, folder)
-    print(f"report: {report}", file=stream, flush=True)
-    return results
 
 
 def band_verdict(spec: Spec, results: dict[str, Any]) -> dict[str, Any] | None:
@@ -176,5 +388,4 @@ def band_verdict(spec: Spec, results: dict[str, Any]) -> dict[str, Any] | None:
     return {**band, "value": value, "verdict": verdict}
 
 
-
-__all__ = ["RunOptions", "band_verdict", "check_writable", "run_spec"]
+__all__ = ["RunOptions", "band_verdict", "check_free_space", "check_writable", "run_spec"]

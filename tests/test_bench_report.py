@@ -141,3 +141,13 @@ def test_a_real_pytest_benchmark_json_round_trips_into_the_report(tmp_path):
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[:5] == ["test_sum", "tiny_rnn", "cpu", "xla", "sum"]
     assert float(cells[5]) >= 0 and int(cells[7]) >= 3 and cells[8] == "123"
+
+
+def test_a_bench_results_file_is_checked_against_its_own_schema(tmp_path):
+    from harness.results import write_json_atomic
+
+    broken = copy.deepcopy(_results())
+    del broken["benchmarks"][0]["status"]
+    path = write_json_atomic(tmp_path / "results.json", broken)
+    with pytest.raises(ResultsError, match=r"benchmarks\[0\]\.status: field required"):
+        load_results(path)

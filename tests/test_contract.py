@@ -38,6 +38,19 @@ def test_front_padded_data_passes():
     assert [r["ok"] for r in rows] == [True] * 4
 
 
+def test_checks_that_do_not_apply_say_so():
+    doc = load_spec(Path(__file__).resolve().parent.parent / "specs" / "imdb_dense_baseline.yaml")
+    multi_hot = np.zeros((2, 10000), np.float32)
+    multi_hot[:, [1, 5]] = 1
+    data = ImdbData(multi_hot, np.array([0, 1], np.float32), multi_hot,
+                    np.array([0, 1], np.float32), "test", None,
+                    {"representation": "multi_hot", "sliced": True})
+    rows = {r["check"]: r for r in check_data(doc, data)}
+    assert rows["padding side"] == {"check": "padding side", "ok": True,
+                                    "problem": "not applicable"}
+    assert rows["shapes"]["problem"] is None
+
+
 def test_out_of_range_token_names_the_index_and_the_layer():
     bad = [row[:] for row in FRONT]
     bad[1][5] = 20  # input_dim is 20

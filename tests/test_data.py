@@ -13,6 +13,7 @@ from harness.errors import DataError
 from harness.spec import DataSpec
 
 TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
+SPECS = Path(__file__).resolve().parent / "data" / "specs"
 
 # Training counts in tests/data/aclImdb_tiny: good 4, a 3, movie 3, bad 2, then one each,
 # ranked alphabetically: acting, and, boring, cast, don't, dull, fine, fun, it, watch.
@@ -212,3 +213,39 @@ def test_keras_download_failure_names_the_data_option(monkeypatch):
     monkeypatch.setattr(keras.datasets.imdb, "load_data", offline)
     with pytest.raises(DataError, match=r"keras\.datasets\.imdb could not download.*--data"):
         load_imdb(_spec())
+
+
+# --- odd reviews: encoded, never a crash or a hang ------------------------------------------
+
+
+@pytest.fixture
+def odd_reviews(tmp_path) -> Path:
+    """The tiny reviews plus an empty one and one of 100,000 words (both training positives)."""
+    folder = tmp_path / "reviews"
+    shutil.copytree(TINY, folder)
+    (folder / "aclImdb/train/pos/8_10.txt").write_bytes(b"")
+    (folder / "aclImdb/train/pos/9_10.txt").write_text(" ".join(["long"] * 100_000))
+    return folder
+
+
+def test_empty_and_100000_word_reviews_are_encoded(odd_reviews):
+    data = load_imdb(_spec(maxlen=10), odd_reviews)
+    assert data.x_train.shape == (6, 10)
+    rows = {tuple(r) for r in data.x_train.tolist()}
+    # "long" is now the most frequent training word: rank 1, index 4. The 100,001 indices are cut
+    # to the last 10 (truncating pre), the empty review is its start index alone.
+    assert (4,) * 10 in rows
+    assert (0,) * 9 + (1,) in rows
+
+
+def test_empty_and_100000_word_reviews_train(odd_reviews, tmp_path, harness):
+    result = harness("run", SPECS / "good_tiny.yaml", "--data", odd_reviews, "--out",
+                     tmp_path / "out", "--mode", "default", "--epochs", "1")
+    assert result.code == 0, result.err
+    assert "x_train (6, 8)" in result.out
+
+
+def test_unclosed_tags_do_not_make_tokenizing_quadratic():
+    # 100,000 "<b" without a ">": the tag pattern used to rescan the tail from every "<" (minutes).
+    assert tokenize("<b " * 100_000) == ["b"] * 100_000
+    assert tokenize("a <br /> b <i>c</i> <d") == ["a", "b", "c", "d"]
