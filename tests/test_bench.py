@@ -83,8 +83,15 @@ def test_ratios_are_printed_and_recorded(bench_run):
     assert [t["variant"] + " " + t["mode"] for t in comp["trials"]] == [
         "plain default", "harness default"]
     assert all(len(t["timed_s"]) == len(t["epoch_time_s"]) == 2 for t in comp["trials"])
+    plain, harness = comp["trials"]
+    # only the harness saves a checkpoint and its run file after each epoch
+    assert plain["epoch_save_s"] == [] and len(harness["epoch_save_s"]) == 2
+    assert all(s > 0 for s in harness["epoch_save_s"])
     overhead = comp["overhead"]["default"]
     assert overhead["ratio_epochs"] > 0 and overhead["ratio_epochs_cpu_time"] > 0
+    assert overhead["ratio_in_fit"] == pytest.approx(
+        min(e + s for e, s in zip(harness["epoch_time_s"], harness["epoch_save_s"], strict=True))
+        / min(plain["epoch_time_s"]))
     assert "tiny_rnn cpu: harness overhead (default): " in printed
     assert comp["speedup_xla_vs_plain_default"] is None  # no xla trials
     assert "== arch_only: skipped, architecture only (no train section)" in printed

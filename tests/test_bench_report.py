@@ -58,6 +58,7 @@ def test_targets_read_the_ratios_and_the_committed_accuracy():
         ("tiny_rnn", "xla", "1.00", "1.00", "1.000", "yes")]
     # speed-up: best plain default epoch / best harness xla epoch (its fastest timed epoch),
     # with the committed full run's accuracy beside it
+    assert [r[7] for r in rows[:4]] == ["1.015", "0.805", "1.055", "1.005"]  # inside fit
     assert rows[4] == ["tiny_lstm", "cpu", "3.80", "1.90", "2.00", "2.00", ">= 1.5", "yes",
                        "no full run committed", "-", "-", "-"]
     assert rows[5] == ["tiny_rnn", "cpu", "1.90", "0.95", "2.00", "2.00", ">= 1.5", "yes",
