@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import DataError, TrainingError, UsageError
 from .results import SCHEMA_VERSION, environment, harness_version, utc_now, write_json_atomic
-from .spec import Spec
+from .spec import Band, Spec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import CompiledModels
 
 DEFAULT_MODE = "xla"
 
@@ -33,6 +36,11 @@ class RunOptions:
         epochs: overrides the spec's epochs.
         train_samples / test_samples: use only the first N training / test reviews.
         seed: overrides the spec's seed.
+        batch_size: overrides the spec's batch_size.
+        deterministic: seed everything and turn on TensorFlow op determinism.
+        schedule: ``spec`` (the spec's own training), ``ci`` (its ci section, see
+            :meth:`for_ci`) or ``custom`` (any override); recorded with the results, it decides
+            which band applies and what a result can be compared with.
     """
 
     data: str | None = None
@@ -42,6 +50,36 @@ class RunOptions:
     train_samples: int | None = None
     test_samples: int | None = None
     seed: int | None = None
+    batch_size: int | None = None
+    deterministic: bool = False
+    schedule: str = "spec"
+
+    @classmethod
+    def for_ci(cls, spec: Spec, **kwargs: Any) -> RunOptions:
+        """Options that run the spec's CI schedule (its ``ci`` section).
+
+        Raises:
+            UsageError: the spec has no ci section.
+        """
+        if spec.ci is None:
+            raise UsageError(f"{spec.path}: has no ci section; add one (epochs, band, "
+                             "min_effect, ...) to give it a CI schedule")
+        ci = spec.ci
+        return cls(epochs=ci.epochs, train_samples=ci.train_samples,
+                   test_samples=ci.test_samples, batch_size=ci.batch_size, schedule="ci",
+                   **kwargs)
+
+    def schedule_of(self, spec: Spec) -> dict[str, Any]:
+        """What identifies a result's training schedule (results of different schedules are not
+        comparable). Sample counts are the requested ones, None for all reviews."""
+        train = spec.train
+        overridden = any(v is not None for v in (self.epochs, self.train_samples,
+                                                 self.test_samples, self.batch_size))
+        name = "custom" if self.schedule == "spec" and overridden else self.schedule
+        return {"name": name, "epochs": self.epochs or train.epochs,
+                "batch_size": self.batch_size or train.batch_size,
+                "train_samples": self.train_samples, "test_samples": self.test_samples,
+                "validation_split": train.validation_split}
 
 
 def new_run_id() -> str:
@@ -83,8 +121,12 @@ def check_token_range(spec: Spec, data) -> None:
         )
 
 
-def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> dict[str, Any]:
+def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
+             models: CompiledModels | None = None) -> dict[str, Any]:
     """Run one spec end to end and write its results and report.
+
+    Args:
+        models: compiled models to reuse across seeds (see :class:`CompiledModels`).
 
     Returns:
         The results document (also written to disk).
@@ -93,7 +135,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         HarnessError: a data, architecture or training problem (one-line message); a band miss
             is not raised here, it is in ``results["band"]["verdict"]``.
     """
-    from .build import build_model, compile_model
+    from .build import CompiledModels
     from .data import load_imdb
     from .report import write_report
     from .train import EXECUTION_MODES, evaluate_model, train_model
@@ -116,17 +158,20 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
     print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
           file=stream, flush=True)
 
-    import keras
-
+    # Hashes of the spec as written, before a batch_size override.
+    spec_hash, section_hashes = spec.content_hash(), spec.section_hashes()
+    if options.batch_size is not None:
+        spec = spec.model_copy(update={
+            "train": spec.train.model_copy(update={"batch_size": options.batch_size})})
     train = spec.train
     seed = train.seed if options.seed is None else options.seed
-    keras.utils.set_random_seed(seed)
-    model = build_model(spec)
-    verification = verify_model(model, spec)
+    jit = EXECUTION_MODES[options.mode]
+    models = models if models is not None else CompiledModels()
+    model, built = models.fresh(spec, seed, jit_compile=jit,
+                                deterministic=options.deterministic)
+    verification = verify_model(built, spec)
     print(f"verify: {len(verification.rows)} layers match the spec, "
           f"{verification.totals['total_params']:,} params", file=stream, flush=True)
-    jit = EXECUTION_MODES[options.mode]
-    compile_model(model, spec, jit_compile=jit)
 
     run_id = new_run_id()
     results: dict[str, Any] = {
@@ -134,11 +179,14 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         "harness_version": harness_version(),
         "created_utc": utc_now(),
         "run_id": run_id,
-        "spec": {"name": spec.name, "path": spec.path, "hash": spec.content_hash(),
+        "spec": {"name": spec.name, "path": spec.path, "hash": spec_hash,
+                 "section_hashes": section_hashes,
                  "description": spec.description, "source": spec.source},
         "status": "running",
         "stop_reason": None,
+        "schedule": options.schedule_of(spec),
         "execution": {"mode": options.mode, "jit_compile": jit, "seed": seed,
+                      "deterministic": options.deterministic,
                       "epochs": options.epochs or train.epochs, "batch_size": train.batch_size,
                       "validation_split": train.validation_split, "optimizer": train.optimizer,
                       "loss": train.loss, "metrics": list(train.metrics)},
@@ -167,32 +215,74 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
         results["test"] = evaluate_model(model, spec, data)
         print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
               f"({results['test']['samples']} reviews)", file=stream, flush=True)
-    results["band"] = band_verdict(spec, results)
+    results["band"] = band_verdict(band_for(spec, results["schedule"]), results)
     results["finished_utc"] = utc_now()
     write_json_atomic(run_file, results)
     if outcome.status != "complete":
         # Keep the published results.json/report of the last complete run untouched.
         write_report(results, folder / "runs" / run_id)
-        raise TrainingError(f"{spec.name}: {outcome.stop_reason}; partial results in {run_file}")
+        raise TrainingError(f"{spec.name}: {outcome.stop_reason}; partial results in {run_file}",
+                            results=results)
     write_json_atomic(folder / "results.json", results)
     report = write_report(results, folder)
     print(f"report: {report}", file=stream, flush=True)
     return results
 
 
-def band_verdict(spec: Spec, results: dict[str, Any]) -> dict[str, Any] | None:
-    """Check the spec's accuracy band against a run: ``verdict`` is pass, fail or no result."""
-    if spec.band is None:
+def run_seeds(spec: Spec, options: RunOptions, seeds: list[int], stream: TextIO | None = None,
+              models: CompiledModels | None = None) -> list[dict[str, Any]]:
+    """Run one spec once per seed, one run file each, compiling the model once.
+
+    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the next seed runs; an
+    interrupted run stops them all.
+
+    Returns:
+        The results document of each seed, in order.
+
+    Raises:
+        HarnessError: as :func:`run_spec`, except for a NaN loss.
+    """
+    from .build import CompiledModels
+
+    stream = stream or sys.stdout
+    models = models if models is not None else CompiledModels()
+    runs = []
+    for seed in seeds:
+        try:
+            runs.append(run_spec(spec, replace(options, seed=seed), stream, models))
+        except TrainingError as exc:
+            if exc.results is None or exc.results.get("status") != "nan_loss":
+                raise
+            print(f"seed {seed}: {exc}", file=stream, flush=True)
+            runs.append(exc.results)
+    return runs
+
+
+def band_for(spec: Spec, schedule: dict[str, Any]) -> Band | None:
+    """The band that applies to a result of this schedule: the spec's ``band`` for the spec's
+    own training, ``ci.band`` for the CI schedule as the spec declares it now, else none."""
+    if schedule.get("name") == "spec":
+        return spec.band
+    if schedule.get("name") == "ci" and spec.ci is not None:
+        now = RunOptions.for_ci(spec).schedule_of(spec)
+        return spec.ci.band if schedule == now else None
+    return None
+
+
+def band_verdict(band: Band | None, results: dict[str, Any]) -> dict[str, Any] | None:
+    """Check a band against a run: ``verdict`` is pass, fail or no result."""
+    if band is None:
         return None
     from .report import summary_figures
 
-    value = summary_figures(results).get(spec.band.metric)
-    band = spec.band.model_dump()
+    value = summary_figures(results).get(band.metric)
+    fields = band.model_dump()
     if value is None:
-        return {**band, "value": None, "verdict": "no result"}
-    verdict = "pass" if spec.band.low <= value <= spec.band.high else "fail"
-    return {**band, "value": value, "verdict": verdict}
+        return {**fields, "value": None, "verdict": "no result"}
+    verdict = "pass" if band.low <= value <= band.high else "fail"
+    return {**fields, "value": value, "verdict": verdict}
 
 
 
-__all__ = ["RunOptions", "band_verdict", "check_writable", "run_spec"]
+__all__ = ["RunOptions", "band_for", "band_verdict", "check_writable", "run_seeds",
+           "run_spec"]

@@ -77,6 +77,15 @@ def _make_recorder(outcome: TrainOutcome, epochs: int, stream: TextIO,
         def on_epoch_end(self, epoch, logs=None):
             elapsed = time.perf_counter() - self._t0
             logs = {_ALIASES.get(k, k): float(v) for k, v in (logs or {}).items()}
+            bad = [k for k in HISTORY_KEYS if k in logs and not math.isfinite(logs[k])]
+            if bad and outcome.status != "nan_loss":
+                # A finite training loss can still give a NaN val_loss (overflowing logits).
+                outcome.status = "nan_loss"
+                outcome.stop_reason = (
+                    f"{bad[0]} became {logs[bad[0]]} at epoch {outcome.epochs_done + 1}; training "
+                    "stopped (lower the learning rate or check the data)"
+                )
+                self.model.stop_training = True
             if outcome.status == "nan_loss":
                 return  # the epoch did not finish cleanly: keep only the finished ones
             for key in HISTORY_KEYS:
