@@ -400,6 +400,7 @@ def load_run_files(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, An
         ResultsError: a file that is not a readable results file.
     """
     found: list[tuple[Path, dict[str, Any]]] = []
+    seen: set[Path] = set()
     for path in map(Path, paths):
         if path.is_dir():
             files = sorted(path.rglob("runs/*.json"))
@@ -409,7 +410,10 @@ def load_run_files(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, An
             files = [path]
         else:
             raise UsageError(f"{path}: no such results file or folder")
-        found.extend((f, load_results(f)) for f in files)
+        for f in files:
+            if f.resolve() not in seen:  # a file given also through its folder counts once
+                seen.add(f.resolve())
+                found.append((f, load_results(f)))
     return found
 
 
@@ -458,9 +462,10 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
         group.band = band_for(spec, schedule)
         group.band_source = (f"{spec.path}: ci.band" if schedule.get("name") == "ci"
                              else f"{spec.path}: band")
-        if group.band is None:
+        if group.band is None and schedule.get("name") == "ci":
             shown = _short(identity(members[0])["schedule"])
-            group.notes.append(f"no band applies to this schedule ({shown})")
+            group.notes.append(f"no band applies: {spec.path} no longer declares this CI "
+                               f"schedule ({shown})")
         _attach_baseline(group, baseline_dir)
         incomplete = [r for r in members if r.get("status") not in ("complete", "nan_loss")]
         if incomplete:

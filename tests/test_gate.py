@@ -161,6 +161,11 @@ def test_fresh_seeds_follow_the_baseline():
     assert fresh_seeds(spec, 2, GATE / "baseline", start=10) == [10, 11]
 
 
+def test_a_run_given_twice_counts_once():
+    files = load_run_files([GATE / "same", GATE / "same" / "runs" / "seed5.json"])
+    assert [f.name for f, _ in files] == ["seed5.json", "seed6.json", "seed7.json"]
+
+
 def test_results_of_a_spec_not_given_is_a_usage_error():
     other = load_spec("tests/data/specs/good_tiny.yaml")
     with pytest.raises(UsageError, match="results of spec 'gate_rnn'.*pass its spec file"):
