@@ -8,6 +8,7 @@ the subcommands that build models: ``harness --help`` and ``harness validate`` s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -15,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import HarnessError, SpecError, UsageError
+from .errors import HarnessError, SpecError, UsageError, error_line
+from .signals import interrupt_on_signals
 
 DEFAULT_SPECS = "specs"
 DEFAULT_BASELINE = "reports/baseline"
@@ -51,6 +53,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .spec import load_specs
 
+    if args.data is not None and not args.parity:
+        raise UsageError(f"--data {args.data}: real reviews are used only by the parity check; "
+                         "add --parity")
     specs = load_specs(_spec_paths(args.specs))
     t0 = time.perf_counter()
     _quiet_tensorflow()
@@ -63,18 +68,52 @@ def cmd_verify(args: argparse.Namespace) -> int:
         result = measure(model, spec)
         status = "ok" if result.ok else "MISMATCH"
         print(f"\n## {spec.name} ({spec.path}): {status}\n")
-        print(architecture_table(result, only_problems=not result.ok and not args.summary))
-        if args.summary:
-            print(f"\nModel: \"{spec.name}\"\n")
+        print(architecture_table(result))
+        if not args.no_summary:
+            print(f"\nmodel.summary() of \"{spec.name}\":\n")
             print(summary_table(model))
         if not result.ok:
             failed.append(f"{spec.path}: " + "; ".join(result.problems))
+        elif args.parity:
+            problems = _parity(model, spec, args.data)
+            if problems:
+                failed.append(" | ".join(problems))
     print(f"\n{len(specs) - len(failed)} of {len(specs)} spec(s) verified in "
           f"{time.perf_counter() - t0:.1f} s (TensorFlow import included)")
     if failed:
         raise HarnessError(f"{len(failed)} spec(s) do not match their models: "
                            + " | ".join(failed))
     return 0
+
+
+PARITY_REVIEWS = 4  # real reviews per parity check: a few seconds per model
+
+
+def _parity(model, spec, data: str | None) -> list[str]:
+    """Check the model against the NumPy references; print the tables; return the failures.
+
+    Inputs: seeded random ones, and with ``--data`` the first PARITY_REVIEWS test reviews at the
+    spec's full maxlen (:func:`harness.parity.review_inputs`). Biases are randomized first (a
+    fresh model's zero biases would hide a bias-layout error).
+    """
+    from .parity import measure_parity, random_inputs, randomize_biases, review_inputs
+
+    randomize_biases(model, seed=0)
+    batches = [("random inputs", random_inputs(spec, seed=0))]
+    if data is not None:
+        x, words = review_inputs(spec, data, PARITY_REVIEWS)
+        batches.append((words, x))
+    failed = []
+    for words, x in batches:
+        t0 = time.perf_counter()
+        result = measure_parity(model, spec, x, inputs=words)
+        status = "ok" if result.ok else "DIFFERS"
+        print(f"\nNumerical parity on {words}, input shape {x.shape}: {status} "
+              f"({time.perf_counter() - t0:.1f} s)\n")
+        print(result.table())
+        if not result.ok:
+            failed.append(f"{spec.path}: parity on {words}: " + "; ".join(result.problems))
+    return failed
 
 
 def _seeds(args: argparse.Namespace, spec) -> list[int]:
@@ -94,7 +133,7 @@ def _seeds(args: argparse.Namespace, spec) -> list[int]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .build import CompiledModels
-    from .pipeline import RunOptions, band_for, run_seeds
+    from .pipeline import RunOptions, band_for, run_seeds, run_spec
     from .spec import load_specs
 
     specs = load_specs(_spec_paths(args.specs))
@@ -109,10 +148,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if missing:
             raise UsageError(f"{', '.join(missing)}: no ci section; --ci runs the ci schedule "
                              "(epochs, band, min_effect, ...) each spec declares")
+    if args.resume and (args.seeds or (args.seed and len(args.seed) > 1)):
+        raise UsageError("--resume goes on with one interrupted run per spec; drop --seeds and "
+                         "seed lists")
     _quiet_tensorflow()
     base = RunOptions(data=args.data, out=args.out or ("reports/ci" if args.ci else "reports"),
                       mode=args.mode, epochs=args.epochs, train_samples=args.train_samples,
-                      test_samples=args.test_samples, deterministic=args.deterministic)
+                      test_samples=args.test_samples, device=args.device, resume=args.resume,
+                      deterministic=args.deterministic)
     misses = []
     models = CompiledModels()
     for spec in specs:
@@ -122,20 +165,48 @@ def cmd_run(args: argparse.Namespace) -> int:
         options = base
         if args.ci:
             options = RunOptions.for_ci(spec, data=base.data, out=base.out, mode=base.mode,
+                                        device=base.device, resume=base.resume,
                                         deterministic=base.deterministic)
-        runs = run_seeds(spec, options, _seeds(args, spec), models=models)
+        # A resumed run takes its seed from the run it resumes unless --seed is given.
+        seeds = [args.seed[0] if args.seed else None] if args.resume else _seeds(args, spec)
+        # SIGTERM (kill, timeout, a job scheduler) stops training the way Ctrl-C does.
+        with interrupt_on_signals():
+            if len(seeds) == 1:  # one run: a NaN loss is an error, as it always was
+                runs = [run_spec(spec, dataclasses.replace(options, seed=seeds[0]),
+                                 models=models)]
+            else:
+                runs = run_seeds(spec, options, seeds, models=models)
         misses.extend(f"{spec.name}: seed {r['execution']['seed']}: {r['stop_reason']}"
                       for r in runs if r.get("status") != "complete")
         if len(runs) > 1:
             print(_seed_statistics(spec, runs, Path(options.out) / spec.name))
-        band = band_for(spec, runs[0]["schedule"])
-        miss = _band_miss(band, runs)
+        miss = _band_miss(band_for(spec, runs[0].get("schedule") or {}), runs)
         if miss:
             where = "ci.band" if args.ci else "band"
             misses.append(f"{spec.name}: {miss} ({spec.path}: {where})")
     if misses:
         print("error: " + "; ".join(misses), file=sys.stderr)
         return 1
+    return 0
+
+
+def _verify_only(spec) -> None:
+    from .build import build_model
+    from .verify import verify_model
+
+    result = verify_model(build_model(spec), spec)
+    print(f"== {spec.name} ({spec.path}): architecture only, verified "
+          f"({result.totals['total_params']:,} params); nothing to train")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .results import load_results
+    from .runs import publish
+
+    for path in args.results:
+        results = load_results(path)
+        folder = Path(args.out) if args.out else Path(path).parent
+        print(f"report: {publish(folder, results, results_json=False)}")
     return 0
 
 
@@ -210,26 +281,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify_only(spec) -> None:
-    from .build import build_model
-    from .verify import verify_model
-
-    result = verify_model(build_model(spec), spec)
-    print(f"== {spec.name} ({spec.path}): architecture only, verified "
-          f"({result.totals['total_params']:,} params); nothing to train")
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
-    from .results import load_results
-
-    for path in args.results:
-        results = load_results(path)
-        folder = Path(args.out) if args.out else Path(path).parent
-        print(f"report: {write_report(results, folder)}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -247,8 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="build models and compare shapes and params, no training")
     p.add_argument("specs", nargs="*", metavar="SPEC")
-    p.add_argument("--summary", action="store_true",
-                   help="also print each model.summary() as a Markdown table")
+    p.add_argument("--no-summary", action="store_true",
+                   help="leave out each model's summary (the notebook's model.summary() layout)")
+    p.add_argument("--parity", action="store_true",
+                   help="also compare every layer's output with its NumPy reference "
+                   "(within 1e-5) on random inputs, and on real reviews with --data")
+    p.add_argument("--data", metavar="PATH", default=None,
+                   help="with --parity: the Stanford IMDB archive or its unpacked folder; a few "
+                   "test reviews are checked too")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("run", help="validate, build, verify, train, evaluate and report")
@@ -272,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                    help="run N seeds, from --seed (default: the spec's seed); prints mean, std "
                    "and 95%% CI of each metric")
+    p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
+                   help="where to train: auto (TensorFlow's choice, the default), cpu, or gpu "
+                   "(an error when TensorFlow sees none)")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with the newest interrupted run of each spec in --out, from its "
+                   "last finished epoch (options not given are the run's)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="re-render report.md and plots from results JSON")
@@ -308,9 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _execution_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mode", choices=["xla", "default"], default="xla",
-                   help="execution mode: xla (jit_compile=True, the fastest here) or default "
-                   "(the Keras default)")
+    p.add_argument("--mode", choices=["xla", "default"], default=None,
+                   help="execution mode: xla (jit_compile=True, the fastest here; the default) "
+                   "or default (the Keras default)")
     p.add_argument("--deterministic", action="store_true",
                    help="seed everything and turn on TensorFlow op determinism: the same seed "
                    "gives the same history (slower on some devices)")
@@ -352,12 +415,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return exc.exit_code
     except HarnessError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         table = getattr(exc, "table", "")
         if table:
             print(table, file=sys.stderr)

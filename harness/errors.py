@@ -56,7 +56,7 @@ class ArchitectureMismatch(HarnessError):
 
 
 class TrainingError(HarnessError):
-    """Training that cannot go on: a NaN or infinite loss, an interrupted run.
+    """Training that cannot go on: a NaN or infinite loss, an error inside TensorFlow.
 
     Attributes:
         results: the results document of the run so far (status ``nan_loss``, ``interrupted``),
@@ -68,8 +68,34 @@ class TrainingError(HarnessError):
         super().__init__(message)
 
 
+class RunInterrupted(TrainingError):
+    """Ctrl-C or SIGTERM stopped training; the finished epochs are kept and can be resumed."""
+
+    exit_code = 130  # the shell's code for a process stopped by SIGINT
+
+
 class ResultsError(HarnessError):
-    """A results file that is broken, from a newer schema, or cannot be written."""
+    """A results file that is broken, from a newer schema, or cannot be written.
+
+    Attributes:
+        errno: the OS error number when a write failed (``errno.ENOSPC`` for a full disk).
+    """
+
+    def __init__(self, message: str, errno: int | None = None):
+        self.errno = errno
+        super().__init__(message)
+
+
+def error_line(exc: HarnessError) -> str:
+    """What the CLI prints for ``exc``: ``error: <message>``.
+
+    One line: a message that quotes a multi-line library error is joined with "; ". Only a
+    :class:`SpecError` keeps one line per problem, so that every problem of a file is listed.
+    """
+    text = str(exc)
+    if not isinstance(exc, SpecError):
+        text = "; ".join(line.strip() for line in text.splitlines() if line.strip())
+    return f"error: {text}"
 
 
 class RegressionDetected(HarnessError):

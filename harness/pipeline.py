@@ -1,28 +1,49 @@
 """``harness run``: validate -> load data -> build -> verify -> train -> evaluate -> report.
 
 Results of every run are kept in ``<out>/<spec name>/runs/<run id>.json``; the latest complete
-run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs beside it. Every
-file is written atomically; after each finished epoch the run file is rewritten with status
-``running``, so an interrupted run keeps the epochs that finished.
+run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs beside it (see
+:mod:`harness.runs`). Every file is written atomically. After each finished epoch the run file is
+rewritten with status ``running`` and a checkpoint (:mod:`harness.checkpoint`) is saved beside it,
+so a run stopped by Ctrl-C or SIGTERM keeps the epochs that finished and ``--resume`` goes on from
+there. What can be known before training (a folder that cannot be written, a disk without room,
+a GPU that is not there, data that breaks :mod:`harness.contract`) stops the run before it
+starts, with nothing written.
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import errno
 import secrets
+import shutil
 import sys
-from dataclasses import dataclass, replace
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import DataError, TrainingError, UsageError
-from .results import SCHEMA_VERSION, environment, harness_version, utc_now, write_json_atomic
+from .errors import ResultsError, RunInterrupted, TrainingError, UsageError
+from .results import (
+    SCHEMA_VERSION,
+    environment,
+    harness_version,
+    load_results,
+    utc_now,
+    write_json_atomic,
+)
+from .runs import RUNS, claim_run, find_resumable, publish, release_run, this_process
+from .signals import deferred_interrupts
 from .spec import Band, Spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .build import CompiledModels
 
 DEFAULT_MODE = "xla"
+# Options a resumed run takes from the run it resumes when they are not given again.
+RESUMED_OPTIONS = ("data", "mode", "epochs", "train_samples", "test_samples", "seed",
+                   "batch_size")
+# Room a run needs beyond its checkpoints: run file, results.json, report.md, two PNGs.
+RESULTS_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -32,10 +53,13 @@ class RunOptions:
     Attributes:
         data: the Stanford archive or folder (None: $HARNESS_IMDB_DATA, then Keras's download).
         out: the reports folder; each spec writes into ``out/<spec name>/``.
-        mode: execution mode, ``xla`` (jit_compile=True) or ``default`` (the Keras default).
+        mode: execution mode, ``xla`` (jit_compile=True, the default) or ``default`` (Keras's).
         epochs: overrides the spec's epochs.
         train_samples / test_samples: use only the first N training / test reviews.
         seed: overrides the spec's seed.
+        device: ``auto`` (TensorFlow's choice), ``cpu`` or ``gpu`` (an error when none is visible).
+        resume: go on with the newest interrupted run of the spec in ``out`` (options not given
+            are taken from it).
         batch_size: overrides the spec's batch_size.
         deterministic: seed everything and turn on TensorFlow op determinism.
         schedule: ``spec`` (the spec's own training), ``ci`` (its ci section, see
@@ -45,11 +69,13 @@ class RunOptions:
 
     data: str | None = None
     out: str = "reports"
-    mode: str = DEFAULT_MODE
+    mode: str | None = None
     epochs: int | None = None
     train_samples: int | None = None
     test_samples: int | None = None
     seed: int | None = None
+    device: str = "auto"
+    resume: bool = False
     batch_size: int | None = None
     deterministic: bool = False
     schedule: str = "spec"
@@ -87,37 +113,78 @@ def new_run_id() -> str:
 
 
 def check_writable(folder: Path) -> None:
-    """Fail before training when the output folder cannot be written.
+    """Fail before anything runs when ``folder`` cannot be created or written; creates nothing.
 
     Raises:
         UsageError: names the folder and the reason.
     """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{folder}: cannot be an output folder: {existing} is a file, not a "
+                         "folder; pass --out DIR")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=existing, prefix=".write-probe-"):
+            pass
     except OSError as exc:
-        raise UsageError(f"{folder}: output folder is not writable ({exc.strerror or exc})") \
-            from None
+        raise UsageError(f"{folder}: output folder is not writable ({exc.strerror or exc}); "
+                         "pass --out DIR") from None
 
 
-def check_token_range(spec: Spec, data) -> None:
-    """Every token index must be < the Embedding's input_dim.
+def check_free_space(folder: Path, params: int) -> None:
+    """Fail before training when the output disk cannot hold the run's files.
 
-    TensorFlow on a GPU silently returns zeros for an out-of-range index; here it is an error.
+    A run keeps two checkpoints at a time (weights and up to two optimizer slots each, float32)
+    and its results and report: about ``24 * params`` bytes + 4 MiB.
 
     Raises:
-        DataError: names the largest index, the layer and its input_dim.
+        UsageError: names the folder, the free and the needed space.
     """
-    first = spec.model.layers[0]
-    if first.type != "Embedding" or data.info.get("representation") != "sequences":
-        return
-    top = int(max(data.x_train.max(initial=0), data.x_test.max(initial=0)))
-    if top >= first.input_dim:
-        raise DataError(
-            f"{spec.path}: token index {top} >= model.layers[0] (Embedding) input_dim "
-            f"{first.input_dim}; set data.num_words <= input_dim"
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    need = 24 * params + RESULTS_BYTES
+    free = shutil.disk_usage(existing).free
+    if free < need:
+        raise UsageError(f"{folder}: {free / 1e6:.1f} MB free on its disk, this run needs about "
+                         f"{need / 1e6:.1f} MB (checkpoints, results, report); free some space "
+                         "or pass --out DIR on another disk")
+
+
+def resumed_options(options: RunOptions, run_file: Path, previous: dict[str, Any]) -> RunOptions:
+    """The options of a resumed run: the given ones, the interrupted run's for the rest.
+
+    Raises:
+        UsageError: a given option differs from the run's (``--epochs 3`` for a run of 2).
+    """
+    recorded = previous.get("options") or {}
+    merged, conflicts = {}, []
+    for key in RESUMED_OPTIONS:
+        given, was = getattr(options, key), recorded.get(key)
+        if given is None:
+            merged[key] = was
+        elif key != "data" and was is not None and given != was:
+            conflicts.append(f"--{key.replace('_', '-')} {given} (the run used {was})")
+    if conflicts:
+        raise UsageError(f"{run_file}: cannot resume with other options: {', '.join(conflicts)}; "
+                         "leave them out to use the run's, or run without --resume")
+    return dataclasses.replace(options, **merged)
+
+
+def check_same_data(run_file: Path, previous: dict[str, Any], data) -> None:
+    """A resumed run must train on the same reviews as the run it resumes.
+
+    Raises:
+        UsageError: the archive's checksum or the arrays' shapes differ.
+    """
+    was = previous.get("data") or {}
+    now = (data.checksum, list(data.x_train.shape), list(data.x_test.shape))
+    if (was.get("checksum"), was.get("x_train_shape"), was.get("x_test_shape")) != now:
+        raise UsageError(
+            f"{data.source}: not the data of run {previous.get('run_id')} in {run_file} (sha256 "
+            f"{str(data.checksum)[:12]}, x_train {now[1]} vs sha256 {str(was.get('checksum'))[:12]}"
+            f", x_train {was.get('x_train_shape')}); pass its --data to resume"
         )
 
 
@@ -132,49 +199,203 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
         The results document (also written to disk).
 
     Raises:
-        HarnessError: a data, architecture or training problem (one-line message); a band miss
-            is not raised here, it is in ``results["band"]["verdict"]``.
+        HarnessError: a data, architecture, output-folder or device problem before training; a
+            NaN loss or TensorFlow error in training (:class:`TrainingError`); Ctrl-C or SIGTERM
+            (:class:`RunInterrupted`); every message is one line. A band miss is not raised, it
+            is in ``results["band"]["verdict"]``.
     """
-    from .build import CompiledModels
-    from .data import load_imdb
-    from .report import write_report
-    from .train import EXECUTION_MODES, evaluate_model, train_model
-    from .verify import verify_model
+    from .checkpoint import checkpoint_path
+    from .train import EXECUTION_MODES, TrainOutcome, evaluate_model, train_model
 
     stream = stream or sys.stdout
-    if options.mode not in EXECUTION_MODES:
+    if options.mode is not None and options.mode not in EXECUTION_MODES:
         raise UsageError(f"--mode: must be one of {', '.join(EXECUTION_MODES)}, "
                          f"got {options.mode!r}")
     if not spec.trains:
         raise UsageError(f"{spec.path}: has no train section; use 'harness verify' for it")
     folder = Path(options.out) / spec.name
     check_writable(folder)
+    previous = run_file = None
+    if options.resume:
+        run_file, previous = find_resumable(folder, spec)
+        options = resumed_options(options, run_file, previous)
+        if (previous.get("execution") or {}).get("deterministic"):
+            options = dataclasses.replace(options, deterministic=True)
+        before = claim_run(folder, run_file)
+    try:
+        prepared = _prepare(spec, options, folder, stream, run_file, previous, models)
+    except BaseException:
+        if previous is not None:
+            release_run(run_file, before)  # nothing trained: the run stays resumable
+        raise
+    model, data, results, run_file, start = prepared
+    run_id, runs_folder = results["run_id"], folder / RUNS
 
+    def save_progress(outcome: TrainOutcome) -> None:
+        results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
+                       epochs_done=outcome.epochs_done)
+        results["data"].update(train_samples=outcome.train_samples,
+                               val_samples=outcome.val_samples)
+        write_json_atomic(run_file, results)
+
+    def save_epoch(outcome: TrainOutcome) -> None:
+        # Checkpoint first, then the run file naming it, then drop the one before: a crash at
+        # any point leaves a run file whose checkpoint exists.
+        from .checkpoint import save_checkpoint
+
+        done = outcome.epochs_done
+        save_checkpoint(model, checkpoint_path(runs_folder, run_id, done))
+        results["checkpoint"] = {"epoch": done}
+        save_progress(outcome)
+        checkpoint_path(runs_folder, run_id, done - 1).unlink(missing_ok=True)
+
+    try:
+        outcome = train_model(model, spec, data, epochs=options.epochs, on_epoch=save_epoch,
+                              stream=stream, start=start)
+        with deferred_interrupts():
+            save_progress(outcome)
+        results["status"] = outcome.status
+        results["stop_reason"] = outcome.stop_reason
+        if outcome.status == "complete":
+            try:
+                results["test"] = evaluate_model(model, spec, data)
+            except KeyboardInterrupt as exc:
+                by = f" by {exc.args[0]}" if exc.args else ""
+                results["status"] = "interrupted"
+                results["stop_reason"] = f"interrupted{by} while evaluating on the test set"
+        with deferred_interrupts():
+            results["band"] = band_verdict(band_for(spec, results.get("schedule") or {}), results)
+            results["finished_utc"] = utc_now()
+            if results["status"] == "complete":
+                results["checkpoint"] = None
+            write_json_atomic(run_file, results)
+    except ResultsError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise ResultsError(f"{exc}; free some space, then 'harness run {spec.path} --resume "
+                               f"--out {options.out}' goes on from the last finished epoch",
+                               exc.errno) from None
+        raise
+    if results["status"] != "complete":
+        _stopped(spec, options, results, run_file)
+    checkpoint_path(runs_folder, run_id, outcome.epochs_done).unlink(missing_ok=True)
+    _drop_partial_report(run_file.with_suffix(""))
+    if results.get("test"):
+        print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
+              f"({results['test']['samples']} reviews)", file=stream, flush=True)
+    report = publish(folder, results)
+    print(f"report: {report}", file=stream, flush=True)
+    return results
+
+
+def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
+             run_file: Path | None, previous: dict[str, Any] | None,
+             models: CompiledModels | None = None):
+    """Everything before training: device, data, model, checks; the run's results document.
+
+    Returns:
+        ``(model, data, results, run_file, start)``: the compiled model (holding the checkpoint
+        when resuming), the data, the results document, its run file, the epochs done.
+    """
+    from .build import CompiledModels
+    from .checkpoint import checkpoint_path, restore_checkpoint
+    from .contract import check_data
+    from .data import load_imdb
+    from .devices import select_device
+    from .train import EXECUTION_MODES, TrainOutcome
+    from .verify import verify_model
+
+    mode = options.mode or DEFAULT_MODE
     print(f"== {spec.name} ({spec.path})", file=stream, flush=True)
+    device = select_device(options.device)
     data = load_imdb(spec.data, options.data)
     if options.train_samples or options.test_samples:
         data = data.head(options.train_samples, options.test_samples)
-    check_token_range(spec, data)
+    contract = check_data(spec, data)
+    if previous is not None:
+        check_same_data(run_file, previous, data)
     print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
           file=stream, flush=True)
 
     # Hashes of the spec as written, before a batch_size override.
-    spec_hash, section_hashes = spec.content_hash(), spec.section_hashes()
+    hashes = spec.content_hash(), spec.section_hashes()
     if options.batch_size is not None:
         spec = spec.model_copy(update={
             "train": spec.train.model_copy(update={"batch_size": options.batch_size})})
     train = spec.train
     seed = train.seed if options.seed is None else options.seed
-    jit = EXECUTION_MODES[options.mode]
+    start = TrainOutcome() if previous is None else _finished_epochs(previous)
+    jit = EXECUTION_MODES[mode]
     models = models if models is not None else CompiledModels()
-    model, built = models.fresh(spec, seed, jit_compile=jit,
+    # A resumed run reseeds with the epochs reached, so its shuffles do not repeat epoch 1's.
+    model, built = models.fresh(spec, seed + start.epochs_done, jit_compile=jit,
                                 deterministic=options.deterministic)
     verification = verify_model(built, spec)
     print(f"verify: {len(verification.rows)} layers match the spec, "
           f"{verification.totals['total_params']:,} params", file=stream, flush=True)
+    check_free_space(folder, verification.totals["total_params"])
+    epochs = options.epochs or train.epochs
+    if previous is None:
+        run_id = new_run_id()
+        results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
+                               contract, verification, hashes)
+        return model, data, results, folder / RUNS / f"{run_id}.json", start
+    if start.epochs_done:
+        restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
+                                                  start.epochs_done))
+    results = load_results(run_file)  # as claim_run left it: running, with a "resumed" entry
+    results["execution"]["device"] = device
+    print(f"resume: run {results['run_id']} from epoch {start.epochs_done} of {epochs}",
+          file=stream, flush=True)
+    return model, data, results, run_file, start
 
-    run_id = new_run_id()
-    results: dict[str, Any] = {
+
+def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file: Path) -> None:
+    """A run that did not complete: its own report under runs/, and a one-line error."""
+    from .report import write_report
+
+    # The published results.json/report.md stay those of the last complete run.
+    write_report(results, run_file.with_suffix(""))
+    status, reason = results["status"], results["stop_reason"]
+    again = f"'harness run {spec.path} --resume --out {options.out}'"
+    if status == "interrupted":
+        raise RunInterrupted(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
+                             f"{again} goes on from there", results=results)
+    if status == "failed":
+        raise TrainingError(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
+                            f"fix the cause, then {again} goes on from there (--debug for more)",
+                            results=results)
+    raise TrainingError(f"{spec.name}: {reason}; partial results in {run_file}", results=results)
+
+
+def _drop_partial_report(folder: Path) -> None:
+    """A resumed run that completed: the report of its stopped state is out of date."""
+    from .report import ACCURACY_PNG, LOSS_PNG
+
+    for name in ("report.md", ACCURACY_PNG, LOSS_PNG):
+        (folder / name).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # absent, or holds files the user put there
+
+
+def _finished_epochs(previous: dict[str, Any]):
+    """The epochs of a stopped run up to its checkpoint, as a training outcome to go on from."""
+    from .train import HISTORY_KEYS, TrainOutcome
+
+    done = int((previous.get("checkpoint") or {}).get("epoch", 0))
+    history = previous.get("history") or {}
+    return TrainOutcome(
+        history={k: list(history.get(k, []))[:done] for k in HISTORY_KEYS},
+        epoch_time_s=list(previous.get("epoch_time_s") or [])[:done],
+    )
+
+
+def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, contract,
+                 verification, hashes) -> dict[str, Any]:
+    train = spec.train
+    spec_hash, section_hashes = hashes
+    return {
         "schema_version": SCHEMA_VERSION,
         "harness_version": harness_version(),
         "created_utc": utc_now(),
@@ -184,57 +405,36 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
                  "description": spec.description, "source": spec.source},
         "status": "running",
         "stop_reason": None,
+        "process": this_process(),
+        # Absolute, so that --resume from another folder finds the same data.
+        "options": {"data": None if options.data is None else str(Path(options.data).resolve()),
+                    "mode": mode,
+                    "epochs": epochs, "train_samples": options.train_samples,
+                    "test_samples": options.test_samples, "seed": seed,
+                    "batch_size": options.batch_size},
         "schedule": options.schedule_of(spec),
-        "execution": {"mode": options.mode, "jit_compile": jit, "seed": seed,
-                      "deterministic": options.deterministic,
-                      "epochs": options.epochs or train.epochs, "batch_size": train.batch_size,
-                      "validation_split": train.validation_split, "optimizer": train.optimizer,
-                      "loss": train.loss, "metrics": list(train.metrics)},
+        "execution": {"mode": mode, "jit_compile": jit, "seed": seed,
+                      "deterministic": options.deterministic, "epochs": epochs,
+                      "batch_size": train.batch_size, "validation_split": train.validation_split,
+                      "optimizer": train.optimizer, "loss": train.loss,
+                      "metrics": list(train.metrics), "device": device},
         "data": {"source": data.source, "checksum": data.checksum,
                  "x_train_shape": list(data.x_train.shape),
                  "x_test_shape": list(data.x_test.shape),
-                 "test_samples": int(len(data.x_test)), **data.info},
+                 "test_samples": int(len(data.x_test)), **data.info, "contract": contract},
         "architecture": verification.as_dict(),
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),
+        "checkpoint": None,
     }
-    run_file = folder / "runs" / f"{run_id}.json"
-
-    def save_progress(outcome) -> None:
-        results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
-                       epochs_done=outcome.epochs_done)
-        results["data"].update(train_samples=outcome.train_samples,
-                               val_samples=outcome.val_samples)
-        write_json_atomic(run_file, results)
-
-    outcome = train_model(model, spec, data, epochs=options.epochs, on_epoch=save_progress)
-    save_progress(outcome)
-    results["status"] = outcome.status
-    results["stop_reason"] = outcome.stop_reason
-    if outcome.status == "complete":
-        results["test"] = evaluate_model(model, spec, data)
-        print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
-              f"({results['test']['samples']} reviews)", file=stream, flush=True)
-    results["band"] = band_verdict(band_for(spec, results["schedule"]), results)
-    results["finished_utc"] = utc_now()
-    write_json_atomic(run_file, results)
-    if outcome.status != "complete":
-        # Keep the published results.json/report of the last complete run untouched.
-        write_report(results, folder / "runs" / run_id)
-        raise TrainingError(f"{spec.name}: {outcome.stop_reason}; partial results in {run_file}",
-                            results=results)
-    write_json_atomic(folder / "results.json", results)
-    report = write_report(results, folder)
-    print(f"report: {report}", file=stream, flush=True)
-    return results
 
 
 def run_seeds(spec: Spec, options: RunOptions, seeds: list[int], stream: TextIO | None = None,
               models: CompiledModels | None = None) -> list[dict[str, Any]]:
     """Run one spec once per seed, one run file each, compiling the model once.
 
-    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the next seed runs; an
-    interrupted run stops them all.
+    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the next seed runs; any
+    other stop (Ctrl-C, SIGTERM, an error inside TensorFlow) stops them all.
 
     Returns:
         The results document of each seed, in order.
@@ -249,7 +449,7 @@ def run_seeds(spec: Spec, options: RunOptions, seeds: list[int], stream: TextIO 
     runs = []
     for seed in seeds:
         try:
-            runs.append(run_spec(spec, replace(options, seed=seed), stream, models))
+            runs.append(run_spec(spec, dataclasses.replace(options, seed=seed), stream, models))
         except TrainingError as exc:
             if exc.results is None or exc.results.get("status") != "nan_loss":
                 raise
@@ -283,6 +483,5 @@ def band_verdict(band: Band | None, results: dict[str, Any]) -> dict[str, Any] |
     return {**fields, "value": value, "verdict": verdict}
 
 
-
-__all__ = ["RunOptions", "band_for", "band_verdict", "check_writable", "run_seeds",
-           "run_spec"]
+__all__ = ["RunOptions", "band_for", "band_verdict", "check_free_space", "check_writable",
+           "run_seeds", "run_spec"]

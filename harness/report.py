@@ -167,13 +167,31 @@ def environment_section(env: dict[str, Any]) -> str:
     return _table(rows, ["", "version"])
 
 
-def render_report(results: dict[str, Any], figures: bool = True) -> str:
+def runs_section(runs: list[dict[str, Any]], current: str | None) -> str:
+    """Every run file of the folder, oldest first: status and figures of each."""
+    rows = []
+    for run in runs:
+        done, total = run.get("epochs_done"), run.get("epochs")
+        rows.append([
+            run["run_id"] + (" (this report)" if run["run_id"] == current else ""),
+            run["status"] + (f": {run['note']}" if run.get("note") else ""),
+            run.get("created_utc") or "-",
+            "-" if done is None else f"{done} of {total}" if total else str(done),
+            _cell(run.get("best_val_acc")), _cell(run.get("test_acc")), run.get("band") or "-",
+        ])
+    return _table(rows, ["run", "status", "started (UTC)", "epochs", "best val_acc", "test acc",
+                         "band"])
+
+
+def render_report(results: dict[str, Any], figures: bool = True,
+                  runs: list[dict[str, Any]] | None = None) -> str:
     """The Markdown report of one run.
 
     Args:
         results: a results document (see :mod:`harness.results`).
         figures: link the accuracy and loss PNGs (written beside the report by
             :func:`write_report`).
+        runs: rows of :func:`harness.runs.run_summaries`: adds a "Runs in this folder" table.
     """
     spec = results["spec"]
     band = results.get("band") or {}
@@ -184,13 +202,16 @@ def render_report(results: dict[str, Any], figures: bool = True) -> str:
     verdict = band.get("verdict", "no band")
     lines += [
         f"- status: **{status}**" + (f" ({results['stop_reason']})"
-                                     if results.get("stop_reason") else ""),
+                                     if results.get("stop_reason") else "")
+        + "".join(f"; resumed at epoch {r.get('at_epoch')} ({r.get('utc')}) after it was "
+                  f"{r.get('from_status')}" for r in results.get("resumed") or []),
         f"- band: **{verdict}**"
         + (f": {band['metric']} = {_cell(band.get('value'))}, "
            f"{'inside' if verdict == 'pass' else 'not inside'} "
            f"[{band['low']:.2f}, {band['high']:.2f}]" if band.get("metric") else ""),
         f"- execution: mode `{execution.get('mode')}` (jit_compile={execution.get('jit_compile')}),"
-        f" seed {execution.get('seed')}, {results.get('epochs_done', 0)} of "
+        + (f" device {execution['device']}," if execution.get("device") else "")
+        + f" seed {execution.get('seed')}, {results.get('epochs_done', 0)} of "
         f"{execution.get('epochs')} epochs, batch_size {execution.get('batch_size')}, "
         f"validation_split {execution.get('validation_split')}"
         + ("" if "deterministic" not in execution else
@@ -212,6 +233,18 @@ def render_report(results: dict[str, Any], figures: bool = True) -> str:
         architecture_section(results["architecture"]),
         "",
     ]
+    contract = data.get("contract")
+    if contract:
+        lines += [
+            "## Data contract",
+            "",
+            "Checked on the encoded arrays before training "
+            f"(padding `{data.get('padding')}`, truncating `{data.get('truncating')}`).",
+            "",
+            _table([[row["check"], (row["problem"] or "ok") if row["ok"]
+                     else f"FAILED: {row['problem']}"] for row in contract], ["check", "result"]),
+            "",
+        ]
     ref = results.get("reference") or {}
     if results.get("history"):
         lines += [
@@ -236,6 +269,8 @@ def render_report(results: dict[str, Any], figures: bool = True) -> str:
                 f"![Training and validation loss]({LOSS_PNG})",
                 "",
             ]
+    if runs:
+        lines += ["## Runs in this folder", "", runs_section(runs, results.get("run_id")), ""]
     lines += ["## Environment", "", environment_section(results.get("environment", {})), ""]
     return "\n".join(lines)
 
@@ -272,17 +307,20 @@ def plot_history(results: dict[str, Any], metric: str) -> bytes:
     return buf.getvalue()
 
 
-def write_report(results: dict[str, Any], folder: str | Path) -> Path:
+def write_report(results: dict[str, Any], folder: str | Path,
+                 runs: list[dict[str, Any]] | None = None) -> Path:
     """Write ``report.md`` (and the two PNGs when the run has a history) into ``folder``.
 
-    Every file is written atomically. Returns the report's path.
+    Every file is written atomically (:func:`harness.runs.publish` also holds the folder lock).
+    Returns the report's path.
     """
     folder = Path(folder)
     has_history = bool(results.get("history", {}).get("loss"))
     if has_history:
         write_text_atomic(folder / ACCURACY_PNG, plot_history(results, "acc"))
         write_text_atomic(folder / LOSS_PNG, plot_history(results, "loss"))
-    return write_text_atomic(folder / "report.md", render_report(results, figures=has_history))
+    return write_text_atomic(folder / "report.md",
+                             render_report(results, figures=has_history, runs=runs))
 
 
 def seeds_section(runs: list[dict[str, Any]]) -> str:

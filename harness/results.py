@@ -2,7 +2,14 @@
 
 A results file is ``{"schema_version": 1, "harness_version": ..., "created_utc": ...,
 "environment": {...}, ...}``. :func:`load_results` refuses a newer schema with a clear message,
-upgrades older ones, and names the line of a hand-broken JSON file.
+upgrades older ones, names the line of a hand-broken JSON file, and checks the type of every
+field the report and the gate read (:func:`check_results`). :func:`folder_lock` serializes
+writers of one reports folder across processes.
+
+Schema history:
+    0: per-epoch figures under Keras's log names: ``history.accuracy``/``val_accuracy`` and
+       ``epoch_times`` (seconds, unit not in the name).
+    1: the harness's standard terms: ``history.acc``/``val_acc`` and ``epoch_time_s``.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ import os
 import platform
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import ResultsError
 
 SCHEMA_VERSION = 1
+LOCK_NAME = ".harness.lock"
 
 
 def harness_version() -> str:
@@ -53,6 +63,7 @@ def write_text_atomic(path: str | os.PathLike, text: str | bytes) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from other users
         mode = "wb" if isinstance(text, bytes) else "w"
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
             f.write(text)
@@ -61,7 +72,7 @@ def write_text_atomic(path: str | os.PathLike, text: str | bytes) -> Path:
         os.replace(tmp_name, path)
         tmp_name = None
     except OSError as exc:
-        raise ResultsError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise ResultsError(f"{path}: cannot write ({exc.strerror or exc})", exc.errno) from None
     finally:
         if tmp_name is not None:
             try:
@@ -69,6 +80,12 @@ def write_text_atomic(path: str | os.PathLike, text: str | bytes) -> Path:
             except OSError:
                 pass
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _jsonable(value: Any) -> Any:
@@ -118,14 +135,90 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
             f"{path}: written with results schema {version}, this harness reads up to "
             f"{SCHEMA_VERSION}; upgrade keras-harness to read it"
         )
-    return upgrade(data)
+    data = upgrade(data)
+    check_results(data, path)
+    return data
+
+
+def _from_v0(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 0 -> 1: Keras's log names become the standard terms, units go into names."""
+    history = dict(data.get("history") or {})
+    for old, new in (("accuracy", "acc"), ("val_accuracy", "val_acc")):
+        if old in history:
+            history[new] = history.pop(old)
+    data["history"] = history
+    if "epoch_times" in data:
+        data["epoch_time_s"] = data.pop("epoch_times")
+    return data
+
+
+# schema_version -> the step that brings a document of that version to the next one.
+_UPGRADES = {0: _from_v0}
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring an older results document to the current schema (no older schema exists yet)."""
+    """Bring a results document of an older schema to :data:`SCHEMA_VERSION`, step by step."""
     data = dict(data)
+    for version in range(data["schema_version"], SCHEMA_VERSION):
+        data = _UPGRADES[version](data)
     data["schema_version"] = SCHEMA_VERSION
     return data
+
+
+def check_results(data: dict[str, Any], path: str | os.PathLike = "<results>") -> None:
+    """Check the type of every field that reports and the gate read, after :func:`upgrade`.
+
+    Raises:
+        ResultsError: ``FILE: field.path: what is wrong, got X`` for each wrong field (a
+            hand-edited ``"val_acc": "high"``, say), joined on one line.
+    """
+    from pydantic import ValidationError
+
+    from ._results_schema import ResultsDocument
+
+    try:
+        ResultsDocument.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors()[:5]:
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+            where = where.lstrip(".")
+            problems.append(f"{where}: {err['msg'].lower()}, got {json.dumps(err.get('input'))}"
+                            [:200])
+        raise ResultsError(f"{path}: not a valid results file: {'; '.join(problems)}; fix the "
+                           "field or re-run the spec") from None
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on a reports folder (``fcntl.flock`` on ``.harness.lock``).
+
+    Two ``harness run`` processes that finish at once update ``results.json`` and ``report.md``
+    one after the other, so the pair always comes from the same run and the report lists every
+    run file. Blocks until the lock is free (writers hold it for about a second).
+
+    Raises:
+        ResultsError: the folder or its lock file cannot be created.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK_NAME, "a")  # closed in the finally below
+    except OSError as exc:
+        raise ResultsError(f"{folder}: cannot lock the folder ({exc.strerror or exc})") from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: atomic replaces only
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -174,6 +174,13 @@ class ModelSpec(_Frozen):
         return self
 
 
+class DataExpect(_Frozen):
+    """Shapes of the full data set (a run on a slice skips this check)."""
+
+    x_train_shape: list[PositiveInt] | None = None
+    x_test_shape: list[PositiveInt] | None = None
+
+
 class DataSpec(_Frozen):
     """How the IMDB reviews become model input (conventions of ``keras.datasets.imdb``)."""
 
@@ -183,6 +190,7 @@ class DataSpec(_Frozen):
     padding: Literal["pre", "post"] = "pre"
     truncating: Literal["pre", "post"] = "pre"
     representation: Literal["sequences", "multi_hot"] = "sequences"
+    expect: DataExpect | None = None
 
 
 class TrainSpec(_Frozen):
@@ -323,13 +331,33 @@ class Spec(_Frozen):
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate keys (PyYAML keeps the last one silently)."""
+    """A YAML loader that refuses duplicate keys (PyYAML keeps the last one silently), and
+    turns PyYAML's crashes on a bad explicitly tagged value (``!!int x``, ``!!float``,
+    ``!!timestamp foo``: ValueError, IndexError, AttributeError...) into YAML errors with a line.
+    """
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError, OverflowError):
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            value = node.value if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {value!r} as !!{tag}", node.start_mark
+            ) from None
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, got a {type(key).__name__}",
+                key_node.start_mark,
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}'", key_node.start_mark
@@ -373,6 +401,8 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(shown, [f"{where}YAML syntax error: {exc.problem or exc}"]) from None
     except yaml.YAMLError as exc:
         raise SpecError(shown, [f"YAML syntax error: {exc}"]) from None
+    except RecursionError:
+        raise SpecError(shown, [f"lists or mappings nested more than {_MAX_DEPTH} deep"]) from None
     return parse_spec(document, shown)
 
 
@@ -381,11 +411,41 @@ def parse_spec(document: Any, path: str = "<spec>") -> Spec:
     if not isinstance(document, dict):
         kind = "an empty file" if document is None else type(document).__name__
         raise SpecError(path, [f"a spec must be a mapping of sections, got {kind}"])
+    problem = _shape_problem(document)
+    if problem:
+        raise SpecError(path, [problem])
     try:
         spec = Spec.model_validate(document)
     except ValidationError as exc:
         raise SpecError(path, [_describe(err) for err in exc.errors()]) from None
     return spec.model_copy(update={"path": path})
+
+
+# A spec is 5 levels deep and a few hundred values; far more is a broken file, not a spec.
+_MAX_DEPTH = 50
+_MAX_VALUES = 100_000
+
+
+def _shape_problem(document: Any) -> str | None:
+    """A document that refers to itself (a YAML alias inside its own anchor), is nested absurdly
+    deep, or expands to a huge number of values through aliases ("billion laughs"): pydantic would
+    raise ValueError or RecursionError on it, or run for hours, instead of a spec error."""
+    stack: list[tuple[Any, int, frozenset[int]]] = [(document, 1, frozenset())]
+    seen = 0
+    while stack:
+        node, depth, above = stack.pop()
+        seen += 1
+        if seen > _MAX_VALUES:
+            return f"more than {_MAX_VALUES:,} values (YAML aliases expanded); not a spec"
+        if not isinstance(node, (dict, list)):
+            continue
+        if id(node) in above:
+            return "the document contains itself (a YAML alias inside its own anchor)"
+        if depth > _MAX_DEPTH:
+            return f"lists or mappings nested more than {_MAX_DEPTH} deep"
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1, above | {id(node)}) for child in children)
+    return None
 
 
 def load_specs(paths: Iterable[str | Path]) -> list[Spec]:

@@ -1,7 +1,9 @@
 """Train a built model on the spec's data, one line of progress per epoch.
 
 Records per-epoch loss, acc, val_loss, val_acc and epoch time (s); stops at the first NaN or
-infinite loss and keeps what was recorded; a Ctrl-C keeps the epochs that finished.
+infinite loss and keeps what was recorded; a Ctrl-C (or SIGTERM, see :mod:`harness.signals`) or
+an error inside TensorFlow keeps the epochs that finished. Training can start after the epochs
+of an earlier, stopped run (``start``), from its checkpoint.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
+
+from .signals import deferred_interrupts
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -37,7 +41,8 @@ class TrainOutcome:
     Attributes:
         history: per-epoch ``loss``, ``acc``, ``val_loss``, ``val_acc``.
         epoch_time_s: wall time of each epoch (s), validation included.
-        status: ``complete``, ``nan_loss`` (stopped at a NaN/inf loss) or ``interrupted``.
+        status: ``complete``, ``nan_loss`` (stopped at a NaN/inf loss), ``interrupted``
+            (Ctrl-C or SIGTERM) or ``failed`` (TensorFlow raised an error).
         stop_reason: a sentence for a status other than complete.
         train_samples / val_samples: samples seen per epoch, and held out by validation_split.
     """
@@ -77,26 +82,25 @@ def _make_recorder(outcome: TrainOutcome, epochs: int, stream: TextIO,
         def on_epoch_end(self, epoch, logs=None):
             elapsed = time.perf_counter() - self._t0
             logs = {_ALIASES.get(k, k): float(v) for k, v in (logs or {}).items()}
-            bad = [k for k in HISTORY_KEYS if k in logs and not math.isfinite(logs[k])]
+            bad = next((k for k in HISTORY_KEYS if not math.isfinite(logs.get(k, 0.0))), None)
             if bad and outcome.status != "nan_loss":
-                # A finite training loss can still give a NaN val_loss (overflowing logits).
                 outcome.status = "nan_loss"
-                outcome.stop_reason = (
-                    f"{bad[0]} became {logs[bad[0]]} at epoch {outcome.epochs_done + 1}; training "
-                    "stopped (lower the learning rate or check the data)"
-                )
+                outcome.stop_reason = (f"{bad} became {logs[bad]} at epoch {epoch + 1}; training "
+                                       "stopped (lower the learning rate or check the data)")
                 self.model.stop_training = True
             if outcome.status == "nan_loss":
                 return  # the epoch did not finish cleanly: keep only the finished ones
-            for key in HISTORY_KEYS:
-                if key in logs:
-                    outcome.history[key].append(logs[key])
-            outcome.epoch_time_s.append(elapsed)
-            figures = "  ".join(f"{k} {logs[k]:.4f}" for k in HISTORY_KEYS if k in logs)
-            print(f"epoch {epoch + 1}/{epochs}  {figures}  {elapsed:.1f} s", file=stream,
-                  flush=True)
-            if on_epoch is not None:
-                on_epoch(outcome)
+            # A signal now would leave the history, the checkpoint and the run file out of step.
+            with deferred_interrupts():
+                for key in HISTORY_KEYS:
+                    if key in logs:
+                        outcome.history[key].append(logs[key])
+                outcome.epoch_time_s.append(elapsed)
+                figures = "  ".join(f"{k} {logs[k]:.4f}" for k in HISTORY_KEYS if k in logs)
+                print(f"epoch {epoch + 1}/{epochs}  {figures}  {elapsed:.1f} s", file=stream,
+                      flush=True)
+                if on_epoch is not None:
+                    on_epoch(outcome)
 
     return EpochRecorder()
 
@@ -109,6 +113,7 @@ def train_model(
     epochs: int | None = None,
     on_epoch: Callable[[TrainOutcome], None] | None = None,
     stream: TextIO | None = None,
+    start: TrainOutcome | None = None,
 ) -> TrainOutcome:
     """Fit a compiled model with the spec's epochs, batch_size and validation_split.
 
@@ -118,17 +123,25 @@ def train_model(
     Args:
         epochs: overrides ``spec.train.epochs`` (short runs, tests).
         on_epoch: called after each finished epoch with the outcome so far (used to write
-            partial results, so an interrupted run loses nothing that finished).
+            partial results and a checkpoint, so an interrupted run loses nothing that finished);
+            SIGINT and SIGTERM wait until it returns.
+        start: the epochs an earlier run finished (resume): training goes on from epoch
+            ``start.epochs_done + 1`` (Keras's ``initial_epoch``) and appends to its history.
+            The model must hold that run's checkpoint.
 
     Returns:
-        A :class:`TrainOutcome`; a NaN loss or Ctrl-C ends training early and is recorded in
-        ``status``, not raised.
+        A :class:`TrainOutcome`; a NaN loss, Ctrl-C, SIGTERM or a TensorFlow error ends training
+        early and is recorded in ``status``, not raised.
+
+    Raises:
+        HarnessError: raised by ``on_epoch`` (a results file that cannot be written).
     """
     train = spec.train
     assert train is not None
     stream = stream or sys.stdout
     n = len(data.x_train)
-    outcome = TrainOutcome()
+    outcome = start or TrainOutcome()
+    outcome.status, outcome.stop_reason = "complete", None
     outcome.val_samples = int(n * train.validation_split)
     outcome.train_samples = n - outcome.val_samples
     total = epochs or train.epochs
@@ -142,14 +155,52 @@ def train_model(
             validation_split=train.validation_split,
             callbacks=[recorder],
             verbose=0,
+            initial_epoch=outcome.epochs_done,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         outcome.status = "interrupted"
-        outcome.stop_reason = (
-            f"interrupted after {outcome.epochs_done} of {total} epochs; the finished epochs "
-            "are kept"
-        )
+        how = f" by {exc.args[0]}" if exc.args and str(exc.args[0]).startswith("SIG") else ""
+        outcome.stop_reason = f"interrupted{how} after {outcome.epochs_done} of {total} epochs"
+    except Exception as exc:
+        if not _is_tensorflow_error(exc):
+            raise
+        epoch = outcome.epochs_done + 1
+        error = f"{type(exc).__name__}: {_op_error_summary(exc)}"
+        if _weights_not_finite(model):
+            # An update overflowed: later ops then fail on NaN (a NaN index in a gather, say).
+            outcome.status = "nan_loss"
+            outcome.stop_reason = (f"weights became NaN or infinite in epoch {epoch} and "
+                                   f"TensorFlow stopped ({error}); lower the learning rate or "
+                                   "check the data")
+        else:
+            outcome.status = "failed"
+            outcome.stop_reason = f"TensorFlow stopped training in epoch {epoch}: {error}"
     return outcome
+
+
+def _is_tensorflow_error(exc: Exception) -> bool:
+    """An error raised by a TensorFlow op (out of memory, a bad index, ...), not by our code."""
+    import tensorflow as tf
+
+    return isinstance(exc, tf.errors.OpError)
+
+
+def _op_error_summary(exc: Exception) -> str:
+    """The line of a TensorFlow error that says what went wrong, and the op it happened in.
+
+    TensorFlow's message starts with "Graph execution error:" and the Python stack of the op;
+    the cause is the last unindented line, followed by ``[[{{node NAME}}]]``.
+    """
+    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+    cause = next((ln for ln in reversed(lines) if not ln[0].isspace()), lines[0] if lines else "")
+    node = next((ln.split("{{node ")[1].split("}}")[0] for ln in lines if "{{node " in ln), None)
+    return cause.strip() + (f" (op {node})" if node else "")
+
+
+def _weights_not_finite(model: keras.Model) -> bool:
+    import numpy as np
+
+    return any(not np.isfinite(w).all() for w in model.get_weights())
 
 
 def evaluate_model(model: keras.Model, spec: Spec, data: ImdbData) -> dict[str, Any]:

@@ -207,8 +207,8 @@ def architecture_table(result: Verification, only_problems: bool = False) -> str
     """Markdown table: layer, output shape and params, expected beside measured."""
     from tabulate import tabulate
 
-    headers = ["layer (type)", "output shape: expected", "measured", "params: expected",
-               "measured", "closed form", "ok"]
+    headers = ["layer (type)", "output shape (expected)", "output shape (built)",
+               "params (expected)", "params (count_params)", "params (closed form)", "ok"]
     rows = []
     for r in result.rows:
         if only_problems and not r.problems:

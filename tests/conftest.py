@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +51,43 @@ def real_archive() -> Path:
     if not REAL_ARCHIVE.is_file():
         pytest.skip(f"the IMDB reviews archive is not at {REAL_ARCHIVE} (set HARNESS_IMDB_DATA)")
     return REAL_ARCHIVE
+
+
+@dataclass
+class CliResult:
+    """What ``harness`` printed and returned, run in this process."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def error(self) -> str:
+        """The one ``error: ...`` line; fails the test unless there is exactly one, untraced."""
+        lines = [ln for ln in self.err.splitlines() if ln.startswith("error: ")]
+        assert len(lines) == 1, self.err
+        assert "Traceback" not in self.err, self.err
+        return lines[0]
+
+
+@pytest.fixture
+def harness(capsys):
+    """Run ``harness ARGS...`` in this process (TensorFlow is imported once for all tests)."""
+    from harness.cli import main
+
+    def run(*args: object) -> CliResult:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def files_under():
+    """``files_under(folder)``: every file below it (hidden ones too), relative, sorted."""
+
+    def files(folder: Path) -> list[str]:
+        return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+    return files

@@ -96,3 +96,39 @@ def test_tiny_run_end_to_end(tmp_path, capsys):
     assert {p.name for p in folder.iterdir()} >= {"results.json", "report.md", "accuracy.png",
                                                    "loss.png", "runs"}
     assert len(list((folder / "runs").glob("*.json"))) == 1
+
+
+# --- harness report on bad results files ------------------------------------------------------
+
+RESULTS = Path(__file__).resolve().parent / "data" / "results"
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("newer_schema.json", "written with results schema 2, this harness reads up to 1; upgrade "
+                          "keras-harness to read it"),
+    ("broken.json", "line 4, column 3: broken JSON (Expecting ',' delimiter)"),
+    ("wrong_type.json", "not a valid results file: history.val_acc[1]: input should be a valid "
+                        "number"),
+    ("missing.json", "no such results file"),
+])
+def test_report_refuses_a_bad_results_file(harness, tmp_path, name, message):
+    result = harness("report", RESULTS / name, "--out", tmp_path / "report")
+    assert result.code == 1
+    assert result.error.startswith(f"error: {RESULTS / name}: {message}")
+    assert not (tmp_path / "report").exists()
+
+
+def test_report_upgrades_an_older_results_file(harness, tmp_path):
+    result = harness("report", RESULTS / "schema0.json", "--out", tmp_path)
+    assert result.code == 0, result.err
+    report = (tmp_path / "report.md").read_text()
+    assert "| 2       | 0.6000 | 0.7500 | 0.6900     | 0.5000    | 1.0" in report
+
+
+def test_error_line_is_one_line_except_for_the_problems_of_a_spec():
+    from harness.errors import DataError, SpecError, error_line
+
+    assert error_line(DataError("x.tgz: cannot read (first\n  second)")) == \
+        "error: x.tgz: cannot read (first; second)"
+    assert error_line(SpecError("s.yaml", ["a: bad", "b: bad"])) == \
+        "error: s.yaml: a: bad\ns.yaml: b: bad"

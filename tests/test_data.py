@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.data import DATA_ENV, load_imdb, tokenize
+from harness.data import DATA_ENV, load_imdb, load_imdb_test_head, tokenize
 from harness.errors import DataError
 from harness.spec import DataSpec
 
 TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
+SPECS = Path(__file__).resolve().parent / "data" / "specs"
 
 # Training counts in tests/data/aclImdb_tiny: good 4, a 3, movie 3, bad 2, then one each,
 # ranked alphabetically: acting, and, boring, cast, don't, dull, fine, fun, it, watch.
@@ -87,6 +88,16 @@ def test_multi_hot_representation(tiny_folder):
     for row, label in zip(data.x_train, data.y_train, strict=True):
         words = set(np.flatnonzero(row).tolist())
         assert words in [set(s) for (lab, _), s in TRAIN.items() if lab == label]
+
+
+@pytest.mark.parametrize("representation", ["sequences", "multi_hot"])
+def test_test_head_equals_the_first_rows_of_load_imdb(tiny_folder, representation):
+    spec = _spec(representation=representation)
+    full = load_imdb(spec, tiny_folder)
+    x, y = load_imdb_test_head(spec, tiny_folder, 3)
+    assert x.dtype == full.x_test.dtype and y.dtype == full.y_test.dtype
+    np.testing.assert_array_equal(x, full.x_test[:3])
+    np.testing.assert_array_equal(y, full.y_test[:3])
 
 
 def test_shuffle_is_fixed(tiny_folder):
@@ -202,3 +213,39 @@ def test_keras_download_failure_names_the_data_option(monkeypatch):
     monkeypatch.setattr(keras.datasets.imdb, "load_data", offline)
     with pytest.raises(DataError, match=r"keras\.datasets\.imdb could not download.*--data"):
         load_imdb(_spec())
+
+
+# --- odd reviews: encoded, never a crash or a hang ------------------------------------------
+
+
+@pytest.fixture
+def odd_reviews(tmp_path) -> Path:
+    """The tiny reviews plus an empty one and one of 100,000 words (both training positives)."""
+    folder = tmp_path / "reviews"
+    shutil.copytree(TINY, folder)
+    (folder / "aclImdb/train/pos/8_10.txt").write_bytes(b"")
+    (folder / "aclImdb/train/pos/9_10.txt").write_text(" ".join(["long"] * 100_000))
+    return folder
+
+
+def test_empty_and_100000_word_reviews_are_encoded(odd_reviews):
+    data = load_imdb(_spec(maxlen=10), odd_reviews)
+    assert data.x_train.shape == (6, 10)
+    rows = {tuple(r) for r in data.x_train.tolist()}
+    # "long" is now the most frequent training word: rank 1, index 4. The 100,001 indices are cut
+    # to the last 10 (truncating pre), the empty review is its start index alone.
+    assert (4,) * 10 in rows
+    assert (0,) * 9 + (1,) in rows
+
+
+def test_empty_and_100000_word_reviews_train(odd_reviews, tmp_path, harness):
+    result = harness("run", SPECS / "good_tiny.yaml", "--data", odd_reviews, "--out",
+                     tmp_path / "out", "--mode", "default", "--epochs", "1")
+    assert result.code == 0, result.err
+    assert "x_train (6, 8)" in result.out
+
+
+def test_unclosed_tags_do_not_make_tokenizing_quadratic():
+    # 100,000 "<b" without a ">": the tag pattern used to rescan the tail from every "<" (minutes).
+    assert tokenize("<b " * 100_000) == ["b"] * 100_000
+    assert tokenize("a <br /> b <i>c</i> <d") == ["a", "b", "c", "d"]

@@ -1,101 +1,273 @@
-"""harness.pipeline: several seeds, the CI schedule, determinism, a compiled model reused across
-seeds (tiny spec on the tiny hand-written reviews)."""
+"""harness run on bad input: every case stops with one line naming the file or value and what
+to do, a non-zero exit code, no traceback, and no file left half-written (or at all, when the
+problem is known before training)."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
-import yaml
+from test_spec import BAD_SPECS
 
-from harness.cli import main
-
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
-TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
-
-
-def _run(out: Path, *args: str) -> int:
-    return main(["run", str(SPECS / "good_tiny.yaml"), "--data", str(TINY), "--out", str(out),
-                 "--mode", "default", *args])
+DATA = Path(__file__).resolve().parent / "data"
+SPECS = DATA / "specs"
+TINY = DATA / "aclImdb_tiny"
+GOOD = SPECS / "good_tiny.yaml"
 
 
-def _runs(out: Path) -> list[dict]:
-    docs = [json.loads(p.read_text()) for p in (out / "tiny_rnn" / "runs").glob("*.json")]
-    return sorted(docs, key=lambda d: d["execution"]["seed"])
+def _run(harness, spec, out, *extra):
+    return harness("run", spec, "--data", TINY, "--out", out, *extra)
 
 
-@pytest.fixture
-def op_determinism():
-    """Turn TensorFlow op determinism back off afterwards: it is process-wide."""
-    yield
-    from tensorflow.python.framework import config
-
-    config.disable_op_determinism()
+# --- specs -------------------------------------------------------------------------------------
 
 
-def test_deterministic_runs_repeat_exactly(tmp_path, op_determinism, capsys):
-    assert _run(tmp_path / "a", "--deterministic", "--seed", "3") == 0
-    assert _run(tmp_path / "b", "--deterministic", "--seed", "3") == 0
-    (a,), (b,) = _runs(tmp_path / "a"), _runs(tmp_path / "b")
-    assert a["history"] == b["history"] and a["test"]["acc"] == b["test"]["acc"]
-    assert a["execution"]["deterministic"] is True and a["execution"]["seed"] == 3
-    report = (tmp_path / "a" / "tiny_rnn" / "report.md").read_text()
-    assert "deterministic (op determinism on)" in report
+@pytest.mark.parametrize(("name", "message"), BAD_SPECS, ids=[b[0] for b in BAD_SPECS])
+def test_every_bad_spec_stops_run_before_anything(harness, tmp_path, name, message):
+    result = _run(harness, SPECS / name, tmp_path / "out")
+    assert result.code == 2
+    assert result.error.startswith(f"error: {SPECS / name}: ") and message in result.error
+    assert not (tmp_path / "out").exists()
 
 
-def test_seeds_write_one_run_each_and_reuse_the_compiled_model(tmp_path, capsys):
-    assert _run(tmp_path / "seeds", "--seeds", "2", "--seed", "4") == 0
-    runs = _runs(tmp_path / "seeds")
-    assert [r["execution"]["seed"] for r in runs] == [4, 5]
-    assert {r["schedule"]["name"] for r in runs} == {"spec"}
-    assert runs[0]["history"] != runs[1]["history"]
-    printed = capsys.readouterr().out
-    assert "## tiny_rnn: 2 seeds" in printed and "| metric" in printed and "95% CI" in printed
-    assert "per seed (4, 5)" in printed
-    # Seed 5 ran on the model compiled for seed 4; alone, it trains exactly the same.
-    assert _run(tmp_path / "alone", "--seed", "5") == 0
-    (alone,) = _runs(tmp_path / "alone")
-    assert alone["history"] == runs[1]["history"]
-    assert alone["test"] == {**runs[1]["test"], "time_s": alone["test"]["time_s"]}
-    assert alone["execution"]["deterministic"] is False
-    # Two more seeds in the same folder: seeds.md covers every comparable run stored there.
-    assert _run(tmp_path / "seeds", "--seeds", "2", "--seed", "6") == 0
-    stored = (tmp_path / "seeds" / "tiny_rnn" / "seeds.md").read_text()
-    assert stored.startswith("## tiny_rnn: 4 comparable runs in runs/")
-    assert "per seed (4, 5, 6, 7)" in stored
+def test_two_specs_with_one_name_stop_run(harness, tmp_path):
+    result = harness("run", GOOD, SPECS / "bad_same_name.yaml", "--out", tmp_path / "out")
+    assert result.code == 2
+    assert "name: 'tiny_rnn' is already the name of" in result.error
+    assert not (tmp_path / "out").exists()
 
 
-def test_ci_schedule_then_the_gate(tmp_path, capsys):
-    assert _run(tmp_path / "runs", "--ci") == 0  # ci.seeds = 2, ci.band = [0, 1]
-    runs = _runs(tmp_path / "runs")
-    assert [r["execution"]["seed"] for r in runs] == [0, 1]
-    assert runs[0]["schedule"] == {"name": "ci", "epochs": 2, "batch_size": 2,
-                                   "train_samples": None, "test_samples": None,
-                                   "validation_split": 0.5}
-    assert runs[0]["band"]["verdict"] == "pass"
-    verdict = tmp_path / "verdict.md"
-    code = main(["gate", str(SPECS / "good_tiny.yaml"), "--results", str(tmp_path / "runs"),
-                 "--baseline", str(tmp_path / "runs"), "--verdict", str(verdict)])
-    text = verdict.read_text()
-    # The tiny model learns next to nothing from four reviews: whether the gate calls it stuck
-    # at chance depends on the seed's figures; the exit code must agree with the verdict.
-    assert code == (1 if text.startswith("# Accuracy gate: FAIL") else 0)
-    assert "- baseline: 2 comparable runs, seed 0, 1" in text
-    assert text.count("| pass ") + text.count("| regression ") == 4
+# --- data --------------------------------------------------------------------------------------
 
 
-def test_run_usage_errors(tmp_path, capsys):
-    assert _run(tmp_path, "--ci", "--epochs", "3") == 2
-    assert "--epochs: the CI schedule comes from each spec's ci section" in capsys.readouterr().err
-    assert _run(tmp_path, "--seed", "0,1", "--seeds", "2") == 2
-    assert "give either a list of seeds" in capsys.readouterr().err
-    doc = yaml.safe_load((SPECS / "good_tiny.yaml").read_text())
-    del doc["ci"]
-    no_ci = tmp_path / "no_ci.yaml"
-    no_ci.write_text(yaml.safe_dump(doc))
-    code = main(["run", str(no_ci), "--ci", "--data", str(TINY), "--out", str(tmp_path)])
-    assert code == 2 and "no_ci.yaml: no ci section" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        _run(tmp_path, "--seed", "1,1")
-    assert exc.value.code == 2 and "seeds must differ" in capsys.readouterr().err
+def _tiny_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "reviews"
+    shutil.copytree(TINY, folder)
+    return folder
+
+
+def _no_layout(tmp_path):
+    (tmp_path / "reviews").mkdir()
+    (tmp_path / "reviews" / "notes.txt").write_text("no train/ or test/ here")
+    return tmp_path / "reviews", ("no reviews in train/pos, train/neg, test/pos, test/neg; "
+                                  "expected the Stanford layout")
+
+
+def _empty_pos(tmp_path):
+    folder = _tiny_copy(tmp_path)
+    for review in (folder / "aclImdb/train/pos").iterdir():
+        review.unlink()
+    return folder, "no reviews in train/pos; expected the Stanford layout"
+
+
+def _not_utf8(tmp_path):
+    folder = _tiny_copy(tmp_path)
+    (folder / "aclImdb/test/pos/4_10.txt").write_bytes(b"Good \xe9\xff acting.")
+    return folder, "aclImdb/test/pos/4_10.txt: review is not UTF-8 (byte 5); the Stanford archive"
+
+
+def _truncated(tmp_path):
+    import tarfile
+
+    whole = tmp_path / "whole.tar.gz"
+    with tarfile.open(whole, "w:gz") as tar:
+        tar.add(TINY / "aclImdb", arcname="aclImdb")
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole.read_bytes()[:300])
+    return cut, "not a readable .tar.gz archive, it is corrupt or truncated ("
+
+
+def _not_an_archive(tmp_path):
+    bad = tmp_path / "aclImdb_v1.tar.gz"
+    bad.write_bytes(b"<html>404 Not Found</html>")
+    return bad, ("not a readable .tar.gz archive, it is corrupt or truncated (file could not be "
+                 "opened successfully); download it again")
+
+
+def _missing(tmp_path):
+    return tmp_path / "aclImdb_v1.tar.gz", "no such file or directory; pass --data PATH"
+
+
+@pytest.mark.parametrize("case", [_missing, _not_an_archive, _truncated, _no_layout,
+                                  _empty_pos, _not_utf8],
+                         ids=["missing", "not-an-archive", "truncated", "no-layout", "empty-pos",
+                              "not-utf8"])
+def test_bad_data_stops_run_before_anything(harness, tmp_path, case):
+    data, message = case(tmp_path)
+    out = tmp_path / "out"
+    result = harness("run", GOOD, "--data", data, "--out", out)
+    assert result.code == 1
+    assert result.error.startswith(f"error: {data}: ") and message in result.error
+    assert not out.exists()
+
+
+def test_no_data_and_no_network_names_the_data_option(harness, tmp_path, monkeypatch):
+    import keras
+
+    def offline(*args, **kwargs):
+        raise OSError("[Errno 101] Network is unreachable")
+
+    monkeypatch.delenv("HARNESS_IMDB_DATA", raising=False)
+    monkeypatch.setattr(keras.datasets.imdb, "load_data", offline)
+    result = harness("run", GOOD, "--out", tmp_path / "out")
+    assert result.code == 1
+    assert result.error.startswith("error: no IMDB data: keras.datasets.imdb could not download "
+                                   "imdb.npz (OSError: [Errno 101] Network is unreachable); pass "
+                                   "--data PATH (or set HARNESS_IMDB_DATA)")
+    assert not (tmp_path / "out").exists()
+
+
+# --- output folder -----------------------------------------------------------------------------
+
+
+def test_out_inside_a_file(harness, tmp_path, files_under):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    result = _run(harness, GOOD, blocker / "reports")
+    assert result.code == 2
+    assert result.error == (f"error: {blocker}/reports/tiny_rnn: cannot be an output folder: "
+                            f"{blocker} is a file, not a folder; pass --out DIR")
+    assert files_under(tmp_path) == ["a_file"]
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's read-only /sys")
+def test_out_on_a_read_only_file_system(harness):
+    # /sys refuses new files even to root (the tests may run as root, where chmod does nothing).
+    result = _run(harness, GOOD, "/sys/harness-reports")
+    assert result.code == 2
+    assert result.error.startswith("error: /sys/harness-reports/tiny_rnn: output folder is not "
+                                   "writable (")
+    assert result.error.endswith("); pass --out DIR")
+
+
+def test_full_disk_is_refused_before_training(harness, tmp_path, monkeypatch):
+    import harness.pipeline as pipeline
+
+    def almost_full(path):
+        return shutil._ntuple_diskusage(10 << 30, (10 << 30) - 1_000_000, 1_000_000)
+
+    monkeypatch.setattr(pipeline.shutil, "disk_usage", almost_full)
+    result = _run(harness, GOOD, tmp_path / "out")
+    assert result.code == 2
+    assert result.error == (f"error: {tmp_path}/out/tiny_rnn: 1.0 MB free on its disk, this run "
+                            "needs about 4.2 MB (checkpoints, results, report); free some space "
+                            "or pass --out DIR on another disk")
+    assert "epoch 1" not in result.out
+    assert not (tmp_path / "out").exists()
+
+
+def test_disk_full_during_training_leaves_only_whole_files(harness, tmp_path, monkeypatch,
+                                                           files_under):
+    # The disk fills up while the checkpoint of epoch 2 is written: that write fails cleanly,
+    # the run file of epoch 1 stays whole and valid, and no temp file is left.
+    real_fsync = os.fsync
+    writes = []
+
+    def fsync(fd):
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if ".weights.h5" in name:
+            writes.append(name)
+            if len(writes) == 2:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    out = tmp_path / "out"
+    result = _run(harness, GOOD, out, "--mode", "default")
+    assert result.code == 1
+    assert result.error.startswith(f"error: {out}/tiny_rnn/runs/")
+    assert ".epoch2.weights.h5: cannot write the checkpoint (No space left on device); free some" \
+           f" space, then 'harness run {GOOD} --resume --out {out}' goes on" in result.error
+    files = files_under(out)
+    assert not [f for f in files if ".tmp" in f], files
+    (run_file,) = [out / f for f in files if f.endswith(".json")]
+    doc = json.loads(run_file.read_text())
+    assert (doc["status"], doc["epochs_done"], doc["checkpoint"]) == ("running", 1, {"epoch": 1})
+    assert (run_file.with_suffix("").name + ".epoch1.weights.h5") in {Path(f).name for f in files}
+
+
+# --- training verdicts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "reason"), [
+    ("xla", "loss became nan at epoch 1, batch 2; training stopped (lower the learning rate or "
+            "check the data)"),
+    # Without XLA the NaN weights make TensorFlow's RMSprop update fail before the loss is seen.
+    ("default", "weights became NaN or infinite in epoch 1 and TensorFlow stopped "
+                "(InvalidArgumentError: indices["),
+])
+def test_nan_loss(harness, tmp_path, mode, reason):
+    out = tmp_path / "out"
+    result = _run(harness, SPECS / "nan_loss_tiny.yaml", out, "--mode", mode)
+    assert result.code == 1
+    assert result.error.startswith(f"error: tiny_nan: {reason}")
+    assert "lower the learning rate or check the data" in result.error
+    assert f"; partial results in {out}/tiny_nan/runs/" in result.error
+    (run_file,) = (out / "tiny_nan" / "runs").glob("*.json")
+    doc = json.loads(run_file.read_text())
+    assert doc["status"] == "nan_loss" and doc["epochs_done"] == 0
+    assert not (out / "tiny_nan" / "results.json").exists()  # never published as the latest
+
+
+def test_token_index_out_of_range(harness, tmp_path):
+    result = _run(harness, SPECS / "token_range_tiny.yaml", tmp_path / "out")
+    assert result.code == 1
+    assert result.error == (f"error: {SPECS / 'token_range_tiny.yaml'}: data contract: "
+                            "x_train[3] holds token index 17 >= model.layers[0] (Embedding) "
+                            "input_dim 10; set data.num_words <= input_dim")
+    assert not (tmp_path / "out").exists()
+
+
+def test_gpu_requested_where_there_is_none(harness, tmp_path):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is visible here")
+    result = _run(harness, GOOD, tmp_path / "out", "--device", "gpu")
+    assert result.code == 2
+    assert result.error.startswith(f"error: --device gpu: TensorFlow {tf.__version__} ")
+    if tf.sysconfig.get_build_info().get("cuda_version"):
+        assert "sees no GPU; check that nvidia-smi lists one and that CUDA_VISIBLE_DEVICES does " \
+               "not hide it, or run with --device cpu" in result.error
+    else:
+        assert "is a build without CUDA; install the CUDA build" in result.error
+    assert result.error.endswith(", or run with --device cpu")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.gpu
+def test_gpu_run_records_the_gpu(harness, tmp_path):
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        pytest.skip("no GPU visible to TensorFlow")
+    out = tmp_path / "out"
+    result = _run(harness, GOOD, out, "--device", "gpu", "--mode", "default")
+    assert result.code == 0, result.err
+    doc = json.loads((out / "tiny_rnn" / "results.json").read_text())
+    assert doc["execution"]["device"] != "cpu" and doc["environment"]["gpus"]
+
+
+def test_tensorflow_error_in_training(harness, tmp_path, monkeypatch):
+    import keras
+    import tensorflow as tf
+
+    def fail(self, *args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "Graph execution error:\n\n  File x\nOOM when allocating tensor "
+            "with shape[128,500,32]\n\t [[{{node embedding/GatherV2}}]]")
+
+    monkeypatch.setattr(keras.Model, "fit", fail)
+    out = tmp_path / "out"
+    result = _run(harness, GOOD, out, "--mode", "default")
+    assert result.code == 1
+    assert result.error.startswith(
+        "error: tiny_rnn: TensorFlow stopped training in epoch 1: ResourceExhaustedError: OOM "
+        "when allocating tensor with shape[128,500,32] (op embedding/GatherV2); the finished "
+        f"epochs are kept in {out}/tiny_rnn/runs/")
+    assert result.error.endswith(f"fix the cause, then 'harness run {GOOD} --resume --out {out}' "
+                                 "goes on from there (--debug for more)")

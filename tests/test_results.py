@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from harness.errors import ResultsError
 from harness.results import SCHEMA_VERSION, load_results, write_json_atomic
 
+RESULTS = Path(__file__).resolve().parent / "data" / "results"
+
 
 def test_round_trip(tmp_path):
-    path = write_json_atomic(tmp_path / "a" / "r.json", {"schema_version": 1, "x": [1, 2]})
-    assert load_results(path) == {"schema_version": 1, "x": [1, 2]}
+    doc = json.loads((RESULTS / "small.json").read_text())
+    path = write_json_atomic(tmp_path / "a" / "r.json", doc)
+    assert load_results(path) == doc
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temp file left
 
 
@@ -49,3 +54,34 @@ def test_unwritable_folder(tmp_path):
     blocker.write_text("")
     with pytest.raises(ResultsError, match=r"file/r\.json: cannot write"):
         write_json_atomic(blocker / "r.json", {"schema_version": 1})
+
+
+def test_schema_0_is_upgraded_on_load():
+    # A hand-written results file of schema 0: Keras's log names and no unit in "epoch_times".
+    raw = json.loads((RESULTS / "schema0.json").read_text())
+    assert raw["schema_version"] == 0 and "val_accuracy" in raw["history"]
+    results = load_results(RESULTS / "schema0.json")
+    assert results["schema_version"] == SCHEMA_VERSION
+    assert results["history"] == {"loss": [0.7, 0.6], "acc": [0.5, 0.75],
+                                  "val_loss": [0.71, 0.69], "val_acc": [0.25, 0.5]}
+    assert results["epoch_time_s"] == [3.0, 1.0] and "epoch_times" not in results
+
+
+def test_a_field_of_the_wrong_type_is_named(tmp_path):
+    with pytest.raises(ResultsError) as exc:
+        load_results(RESULTS / "wrong_type.json")
+    assert str(exc.value) == (
+        f"{RESULTS / 'wrong_type.json'}: not a valid results file: history.val_acc[1]: input "
+        'should be a valid number, unable to parse string as a number, got "high"; fix the field '
+        "or re-run the spec")
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    path = write_json_atomic(tmp_path / "r.json", {"schema_version": 1})
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

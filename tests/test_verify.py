@@ -24,6 +24,26 @@ def test_books_simple_rnn_classifier_matches_its_spec():
                              "non_trainable_params": 0}
 
 
+CATALOG = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CATALOG, ids=[p.stem for p in CATALOG])
+def test_every_catalog_model_matches_its_spec(path):
+    spec = load_spec(path)
+    result = verify_model(build_model(spec), spec)
+    assert all(r.closed_form_params == r.params for r in result.rows)
+    assert result.totals["total_params"] == spec.model.expect.total_params
+
+
+def test_catalog_totals_are_the_published_ones():
+    totals = {load_spec(p).name: load_spec(p).model.expect.total_params for p in CATALOG}
+    assert totals == {
+        "notebook_simple_rnn": 322080, "notebook_simple_rnn_sequences": 322080,
+        "notebook_stacked_simple_rnn": 328320, "imdb_simple_rnn": 322113, "imdb_lstm": 328353,
+        "imdb_dense_baseline": 160305, "imdb_gru": 326369, "imdb_gru_reset_before": 326273,
+    }
+
+
 def test_wrong_expected_params_fail_with_a_table():
     spec = load_spec(SPECS / "bad_params.yaml")
     with pytest.raises(ArchitectureMismatch) as exc:

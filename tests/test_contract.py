@@ -1,0 +1,114 @@
+"""harness.contract: the data contract catches what training would silently get wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.contract import check_data
+from harness.data import ImdbData
+from harness.errors import DataError
+from harness.spec import load_spec, parse_spec
+
+SPECS = Path(__file__).resolve().parent / "data" / "specs"
+
+
+def _spec(**data):
+    doc = load_spec(SPECS / "good_tiny.yaml").model_dump(mode="json", exclude_unset=True)
+    doc["data"].update(data)
+    return parse_spec(doc, "tiny.yaml")
+
+
+def _data(x_train, y_train=None, x_test=None, y_test=None, representation="sequences"):
+    x_train = np.asarray(x_train, dtype=np.int32)
+    y_train = np.asarray([0, 1] * (len(x_train) // 2) if y_train is None else y_train, np.float32)
+    return ImdbData(x_train, y_train, x_train if x_test is None else np.asarray(x_test),
+                    y_train if y_test is None else np.asarray(y_test, np.float32),
+                    source="test", checksum=None, info={"representation": representation})
+
+
+FRONT = [[0, 0, 0, 0, 1, 5, 6, 7], [0, 0, 0, 1, 4, 4, 6, 8]]
+BACK = [[1, 5, 6, 7, 0, 0, 0, 0], [1, 4, 4, 6, 8, 0, 0, 0]]
+
+
+def test_front_padded_data_passes():
+    rows = check_data(_spec(), _data(FRONT))
+    assert [r["ok"] for r in rows] == [True] * 4
+
+
+def test_checks_that_do_not_apply_say_so():
+    doc = load_spec(Path(__file__).resolve().parent.parent / "specs" / "imdb_dense_baseline.yaml")
+    multi_hot = np.zeros((2, 10000), np.float32)
+    multi_hot[:, [1, 5]] = 1
+    data = ImdbData(multi_hot, np.array([0, 1], np.float32), multi_hot,
+                    np.array([0, 1], np.float32), "test", None,
+                    {"representation": "multi_hot", "sliced": True})
+    rows = {r["check"]: r for r in check_data(doc, data)}
+    assert rows["padding side"] == {"check": "padding side", "ok": True,
+                                    "problem": "not applicable"}
+    assert rows["shapes"]["problem"] is None
+
+
+def test_out_of_range_token_names_the_index_and_the_layer():
+    bad = [row[:] for row in FRONT]
+    bad[1][5] = 20  # input_dim is 20
+    with pytest.raises(DataError, match=r"x_train\[1\] holds token index 20 >= model.layers\[0\] "
+                       r"\(Embedding\) input_dim 20"):
+        check_data(_spec(), _data(bad))
+
+
+def test_back_padding_when_front_is_declared():
+    with pytest.raises(DataError, match=r"x_train\[0\] is not padded at the front as "
+                       r"data.padding: pre declares \(2 rows differ\)"):
+        check_data(_spec(), _data(BACK))
+
+
+def test_front_padding_when_back_is_declared():
+    with pytest.raises(DataError, match="not padded at the back"):
+        check_data(_spec(padding="post"), _data(FRONT))
+    check_data(_spec(padding="post"), _data(BACK))
+
+
+def test_post_truncation_keeps_the_start_index():
+    cut_front = [[5, 6, 7, 8, 9, 10, 11, 12], [1, 4, 4, 6, 8, 0, 0, 0]]
+    with pytest.raises(DataError, match=r"x_train\[0\] does not begin with the start index"):
+        check_data(_spec(padding="post", truncating="post"), _data(cut_front))
+
+
+def test_wrong_width():
+    with pytest.raises(DataError, match=r"x_train has shape \(2, 7\), expected \(samples, 8\)"):
+        check_data(_spec(), _data([r[1:] for r in FRONT]))
+
+
+def test_declared_full_shape():
+    spec = _spec(expect={"x_train_shape": [25000, 8], "x_test_shape": [25000, 8]})
+    with pytest.raises(DataError, match=r"data.expect.x_train_shape says \(25000, 8\)"):
+        check_data(spec, _data(FRONT))
+
+
+def test_labels_must_be_binary_and_balanced():
+    with pytest.raises(DataError, match=r"labels of x_train must be 0 or 1, got \[0.0, 2.0\]"):
+        check_data(_spec(), _data(FRONT, y_train=[0, 2]))
+    many = FRONT * 100
+    with pytest.raises(DataError, match=r"labels of x_train are unbalanced: 100.0% positive"):
+        check_data(_spec(), _data(many, y_train=[1] * 200))
+
+
+def test_every_problem_is_listed():
+    bad = [row[:] for row in BACK]
+    bad[0][0] = 99
+    with pytest.raises(DataError) as exc:
+        check_data(_spec(), _data(bad, y_train=[0, 3]))
+    msg = str(exc.value)
+    assert msg.startswith("tiny.yaml: data contract: ")
+    assert "token index 99" in msg and "not padded at the front" in msg and "0 or 1" in msg
+
+
+def test_real_reviews_meet_the_books_contract(real_archive):
+    from harness.data import load_imdb
+
+    spec = load_spec(Path(__file__).resolve().parent.parent / "specs" / "imdb_lstm.yaml")
+    rows = check_data(spec, load_imdb(spec.data, real_archive))
+    assert all(r["ok"] for r in rows)

@@ -1,0 +1,288 @@
+"""harness.parity: NumPy references agree with the Keras layers within 1e-5; errors are caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from harness import parity
+from harness.build import build_model
+from harness.cli import main
+from harness.errors import ArchitectureMismatch, UsageError
+from harness.spec import load_spec, parse_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = Path(__file__).resolve().parent / "data" / "specs"
+TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
+ATOL = 1e-5
+BATCH, TIMESTEPS, FEATURES, UNITS = 3, 7, 5, 4
+
+
+def _random_weights(layer: keras.Layer, seed: int = 0, scale: float = 0.5) -> list[np.ndarray]:
+    # Every weight random, biases included: a fresh layer's zero biases would hide their layout.
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(0.0, scale, w.shape).astype(np.float32) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    return weights
+
+
+def _sequence(seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((BATCH, TIMESTEPS, FEATURES)).astype(
+        np.float32)
+
+
+RECURRENT = [
+    (keras.layers.SimpleRNN, {}, parity.simple_rnn, {}),
+    (keras.layers.LSTM, {}, parity.lstm, {}),
+    (keras.layers.GRU, {"reset_after": True}, parity.gru, {"reset_after": True}),
+    (keras.layers.GRU, {"reset_after": False}, parity.gru, {"reset_after": False}),
+]
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize(("cls", "kwargs", "reference", "ref_kwargs"), RECURRENT,
+                         ids=["SimpleRNN", "LSTM", "GRU-reset_after", "GRU-reset_before"])
+def test_recurrent_references_match_keras(cls, kwargs, reference, ref_kwargs, return_sequences):
+    layer = cls(UNITS, return_sequences=return_sequences, **kwargs)
+    x = _sequence()
+    layer.build(x.shape)
+    weights = _random_weights(layer)
+    theirs = np.asarray(layer(x))
+    mine = reference(x, weights, return_sequences=return_sequences, **ref_kwargs)
+    expected_shape = (BATCH, TIMESTEPS, UNITS) if return_sequences else (BATCH, UNITS)
+    assert mine.shape == theirs.shape == expected_shape
+    np.testing.assert_allclose(mine, theirs, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "reference", "ref_kwargs"),
+    [
+        (keras.layers.SimpleRNN, {"activation": "relu", "use_bias": False}, parity.simple_rnn,
+         {"activation_name": "relu", "use_bias": False}),
+        (keras.layers.LSTM, {"recurrent_activation": "hard_sigmoid"}, parity.lstm,
+         {"recurrent_activation": "hard_sigmoid"}),
+        (keras.layers.GRU, {"activation": "relu", "use_bias": False}, parity.gru,
+         {"activation_name": "relu", "use_bias": False}),
+    ],
+    ids=["SimpleRNN-relu-no-bias", "LSTM-hard_sigmoid", "GRU-relu-no-bias"],
+)
+def test_other_activations_and_no_bias(cls, kwargs, reference, ref_kwargs):
+    layer = cls(UNITS, return_sequences=True, **kwargs)
+    x = _sequence()
+    layer.build(x.shape)
+    weights = _random_weights(layer, scale=0.3)
+    np.testing.assert_allclose(reference(x, weights, return_sequences=True, **ref_kwargs),
+                               np.asarray(layer(x)), rtol=0, atol=ATOL)
+
+
+def test_embedding_matches_keras_and_refuses_out_of_range_indices():
+    layer = keras.layers.Embedding(50, 6)
+    indices = np.random.default_rng(2).integers(0, 50, size=(BATCH, TIMESTEPS)).astype(np.int32)
+    layer.build(indices.shape)
+    weights = _random_weights(layer)
+    mine = parity.embedding(indices, weights)
+    assert mine.shape == (BATCH, TIMESTEPS, 6)
+    np.testing.assert_allclose(mine, np.asarray(layer(indices)), rtol=0, atol=ATOL)
+    with pytest.raises(ValueError, match=r"indices must be in \[0, 50\), got \[-1, "):
+        parity.embedding(np.array([[-1, 3]]), weights)
+
+
+@pytest.mark.parametrize("shape", [(BATCH, FEATURES), (BATCH, TIMESTEPS, FEATURES)])
+def test_dense_matches_keras(shape):
+    layer = keras.layers.Dense(UNITS, activation="relu")
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    layer.build(shape)
+    weights = _random_weights(layer)
+    mine = parity.dense(x, weights, "relu")
+    assert mine.shape == (*shape[:-1], UNITS)
+    np.testing.assert_allclose(mine, np.asarray(layer(x)), rtol=0, atol=ATOL)
+
+
+# ---------------------------------------------------------------------------------------------
+# The check can fail
+
+
+def _lstm_with_weights():
+    layer = keras.layers.LSTM(UNITS)
+    x = _sequence()
+    layer.build(x.shape)
+    return layer, x, _random_weights(layer)
+
+
+def test_swapped_lstm_gates_are_detected():
+    layer, x, weights = _lstm_with_weights()
+    theirs = np.asarray(layer(x))
+    # i and f blocks exchanged in the kernel, recurrent kernel and bias: the gate order f, i, c, o.
+    order = np.r_[UNITS:2 * UNITS, 0:UNITS, 2 * UNITS:4 * UNITS]
+    swapped = [weights[0][:, order], weights[1][:, order], weights[2][order]]
+    assert np.max(np.abs(parity.lstm(x, swapped) - theirs)) > 100 * ATOL
+
+
+def test_perturbed_bias_and_swapped_gru_bias_rows_are_detected():
+    layer, x, weights = _lstm_with_weights()
+    theirs = np.asarray(layer(x))
+    perturbed = [weights[0], weights[1], weights[2] + np.float32(1e-3)]
+    assert np.max(np.abs(parity.lstm(x, perturbed) - theirs)) > ATOL
+
+    gru = keras.layers.GRU(UNITS, reset_after=True)
+    gru.build(x.shape)
+    w = _random_weights(gru)
+    rows_swapped = [w[0], w[1], w[2][::-1]]
+    assert np.max(np.abs(parity.gru(x, rows_swapped) - np.asarray(gru(x)))) > 100 * ATOL
+
+
+def _rnn_spec(**rnn) -> dict:
+    return {
+        "name": "parity_probe",
+        "model": {
+            "input": {"shape": [None], "dtype": "int32"},
+            "layers": [
+                {"type": "Embedding", "input_dim": 30, "output_dim": 6},
+                {"type": "SimpleRNN", "units": UNITS, **rnn},
+                {"type": "Dense", "units": 1, "activation": "sigmoid"},
+            ],
+        },
+    }
+
+
+def test_a_model_that_does_not_compute_its_spec_fails_the_check():
+    built = build_model(parse_spec(_rnn_spec(activation="relu"), "relu.yaml"))
+    claimed = parse_spec(_rnn_spec(activation="tanh"), "tanh.yaml")
+    parity.randomize_biases(built)
+    x = np.random.default_rng(4).integers(0, 30, size=(BATCH, 20)).astype(np.int32)
+    with pytest.raises(ArchitectureMismatch) as exc:
+        parity.check_model_parity(built, claimed, x, inputs="random inputs")
+    msg = str(exc.value)
+    assert msg.startswith("tanh.yaml: the model differs from the NumPy reference on random inputs")
+    assert "simple_rnn (SimpleRNN) differs by" in msg and "embedding" not in msg
+    assert "| simple_rnn (SimpleRNN) " in exc.value.table and "DIFFERS" in exc.value.table
+
+
+def test_weights_in_another_layout_are_an_architecture_mismatch():
+    def gru_spec(reset_after: bool) -> dict:
+        doc = _rnn_spec()
+        doc["model"]["layers"][1] = {"type": "GRU", "units": UNITS, "reset_after": reset_after}
+        return doc
+
+    built = build_model(parse_spec(gru_spec(False), "a.yaml"))
+    x = np.ones((BATCH, 5), dtype=np.int32)
+    with pytest.raises(ArchitectureMismatch,
+                       match=r"b\.yaml: model\.layers\[1\] \(GRU\): GRU bias \(reset_after=True\) "
+                             r"has shape \(12,\), the layout needs \(2, 12\)"):
+        parity.measure_parity(built, parse_spec(gru_spec(True), "b.yaml"), x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole models
+
+
+def test_masked_stack_matches_keras():
+    doc = {
+        "name": "masked",
+        "model": {
+            "input": {"shape": [None], "dtype": "int32"},
+            "layers": [
+                {"type": "Embedding", "input_dim": 30, "output_dim": 6, "mask_zero": True},
+                {"type": "GRU", "units": UNITS, "return_sequences": True},
+                {"type": "Dropout", "rate": 0.5},
+                {"type": "LSTM", "units": UNITS},
+                {"type": "Dense", "units": 1, "activation": "sigmoid"},
+            ],
+        },
+    }
+    spec = parse_spec(doc, "masked.yaml")
+    model = build_model(spec)
+    parity.randomize_biases(model)
+    x = np.random.default_rng(5).integers(1, 30, size=(BATCH, 12)).astype(np.int32)
+    x[0, :5] = 0  # front padding, as the book pads
+    x[1, -3:] = 0  # back padding: the last output repeats the last unmasked one
+    result = parity.check_model_parity(model, spec, x)
+    assert [r.name for r in result.rows] == ["embedding", "gru", "dropout", "lstm", "dense",
+                                             "model"]
+    assert result.ok and all(r.max_abs_diff <= ATOL for r in result.rows)
+    # The references do honour the mask: without it the GRU's output differs.
+    gru = model.layers[1]
+    unmasked = parity.gru(np.asarray(model.layers[0](x)), gru.get_weights(),
+                          return_sequences=True)
+    masked = parity.gru(np.asarray(model.layers[0](x)), gru.get_weights(),
+                        return_sequences=True, mask=x != 0)
+    assert np.max(np.abs(unmasked - masked)) > 100 * ATOL
+
+
+def test_multi_hot_dense_model():
+    doc = {
+        "name": "dense_baseline_small",
+        "model": {
+            "input": {"shape": [50], "dtype": "float32"},
+            "layers": [
+                {"type": "Dense", "units": 16, "activation": "relu"},
+                {"type": "Dense", "units": 16, "activation": "relu"},
+                {"type": "Dense", "units": 1, "activation": "sigmoid"},
+            ],
+        },
+        "data": {"num_words": 50, "representation": "multi_hot"},
+    }
+    spec = parse_spec(doc, "dense.yaml")
+    x = parity.random_inputs(spec, batch_size=8, seed=6)
+    assert x.shape == (8, 50) and x.dtype == np.float32 and set(np.unique(x)) <= {0.0, 1.0}
+    model = build_model(spec)
+    parity.randomize_biases(model)
+    assert parity.check_model_parity(model, spec, x).ok
+
+
+def test_reviews_need_a_data_section_unless_the_input_is_word_indices():
+    doc = {"name": "dense_only", "model": {"input": {"shape": [50], "dtype": "float32"},
+                                           "layers": [{"type": "Dense", "units": 1}]}}
+    with pytest.raises(UsageError, match=r"^d\.yaml: no data section, and the model's input is "
+                                         r"not word indices; add a data section"):
+        parity.review_inputs(parse_spec(doc, "d.yaml"), str(TINY))
+
+
+@pytest.mark.parametrize(("name", "rnn_type"), [
+    ("imdb_simple_rnn", "SimpleRNN"), ("imdb_lstm", "LSTM"),
+    ("imdb_gru_reset_before", "GRU"),  # no data section: the book's encoding is used
+])
+def test_catalog_models_on_real_reviews(real_archive, name, rnn_type):
+    spec = load_spec(ROOT / "specs" / f"{name}.yaml")
+    x, words = parity.review_inputs(spec, str(real_archive), 4)
+    assert words.startswith(f"4 test reviews of {real_archive}")
+    assert x.shape == (4, 500) and x.dtype == np.int32
+    assert x.max() < spec.model.layers[0].input_dim and (x > 3).sum() > 100  # real words
+    model = build_model(spec)
+    parity.randomize_biases(model)
+    result = parity.check_model_parity(model, spec, x, inputs=words)
+    assert [r.type for r in result.rows] == ["Embedding", rnn_type, "Dense", "end to end"]
+    assert [r.output_shape for r in result.rows] == [(4, 500, 32), (4, 32), (4, 1), (4, 1)]
+    assert all(r.max_abs_diff <= ATOL for r in result.rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# harness verify --parity
+
+
+def test_verify_parity_on_random_inputs_and_reviews(capsys):
+    code = main(["verify", "--parity", "--data", str(TINY), str(SPECS / "good_tiny.yaml")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Numerical parity on random inputs, input shape (4, 100): ok" in out
+    assert f"Numerical parity on 4 test reviews of {TINY}, input shape (4, 8): ok" in out
+    assert "| simple_rnn (SimpleRNN) | (4, 3)" in out
+    assert "| max abs diff " in out and "| tolerance " in out
+
+
+def test_verify_parity_fails_when_a_reference_disagrees(capsys, monkeypatch):
+    # A wrong tanh in the reference stands for a layer that does not compute its equations.
+    monkeypatch.setitem(parity.ACTIVATIONS, "tanh", np.sin)
+    code = main(["verify", "--parity", str(SPECS / "good_tiny.yaml")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "DIFFERS" in captured.out
+    assert "parity on random inputs: simple_rnn (SimpleRNN) differs by" in captured.err
+
+
+def test_verify_data_needs_parity(capsys):
+    assert main(["verify", "--data", str(TINY), str(SPECS / "good_tiny.yaml")]) == 2
+    assert "add --parity" in capsys.readouterr().err
