@@ -176,8 +176,8 @@ class Comparison:
     ``change`` is current mean minus baseline mean (accuracy) or the relative change in percent
     (epoch time); ``p`` is the one-sided p-value in the direction of the change (``test`` names
     the test and the direction); ``verdict`` is pass, regression, improvement, not comparable,
-    no baseline, no result, too few runs, or ``... (not gated)`` when the spec sets no
-    min_effect for the metric.
+    no baseline, no result, not recorded (no validation), too few runs, or ``... (not gated)``
+    when the spec sets no min_effect for the metric.
     """
 
     metric: str
@@ -196,7 +196,10 @@ def compare(group: Group, metric: str) -> Comparison:
     baseline = group.baseline_summaries[metric] if group.baseline else None
     effect = group.min_effect[metric]
     if current is None or baseline is None:
-        if current is None:
+        if metric.endswith("val_acc") and not any(
+                (r.get("history") or {}).get("val_acc") for r in group.runs):
+            verdict = "not recorded"  # a spec without validation_split has no val_acc
+        elif current is None:
             verdict = "no result"
         elif (group.baseline_note or "").startswith("not comparable"):
             verdict = "not comparable"
@@ -265,9 +268,9 @@ class FiniteLoss:
 
 @dataclass(frozen=True)
 class StuckAtChance:
-    """No run is at chance after ``epoch`` epochs: val_acc within 0.50 +/- ``acc_tol`` and the
-    training loss within ln 2 +/- ``loss_tol``. Runs shorter than ``epoch`` epochs are not
-    judged."""
+    """No run is at chance after ``epoch`` epochs: val_acc (acc for a spec without validation)
+    within 0.50 +/- ``acc_tol`` and the training loss within ln 2 +/- ``loss_tol``. Runs shorter
+    than ``epoch`` epochs are not judged."""
 
     epoch: int = 2
     acc_tol: float = 0.02
@@ -275,7 +278,8 @@ class StuckAtChance:
 
     def stuck(self, run: dict[str, Any]) -> tuple[float, float] | None:
         history = run.get("history") or {}
-        val_acc, loss = history.get("val_acc") or [], history.get("loss") or []
+        val_acc = history.get("val_acc") or history.get("acc") or []
+        loss = history.get("loss") or []
         if len(val_acc) < self.epoch or len(loss) < self.epoch:
             return None
         acc, lo = val_acc[self.epoch - 1], loss[self.epoch - 1]
@@ -348,7 +352,7 @@ class CurveCheck:
     def __call__(self, group: Group) -> str | None:
         if len(group.baseline) < 2:
             return None
-        for epoch in range(1, _epochs(group.baseline) + 1):
+        for epoch in range(1, _epochs(group.baseline) + 1):  # val_acc absent: loss only
             for key, sign in (("val_acc", -1), ("loss", +1)):
                 now = _at_epoch(group.runs, key, epoch)
                 before = _at_epoch(group.baseline, key, epoch)
@@ -369,7 +373,7 @@ class CurveCheck:
 
 
 def _epochs(runs: Sequence[dict[str, Any]]) -> int:
-    return min(len((r.get("history") or {}).get("val_acc") or []) for r in runs)
+    return min(len((r.get("history") or {}).get("loss") or []) for r in runs)
 
 
 def _at_epoch(runs: Sequence[dict[str, Any]], key: str, epoch: int) -> list[float]:

@@ -307,23 +307,32 @@ class Spec(_Frozen):
     def content_hash(self) -> str:
         """sha256 of what decides a run's result: model, data and train (not band or reference).
 
-        Results of two runs are comparable only when their spec hashes are equal. Fields left
-        at their default are left out, so a field added to the schema later (with a default)
-        does not change the hash of every stored baseline.
+        Results of two runs are comparable only when their spec hashes are equal. Left out: the
+        ``expect`` entries (checks of the result, not inputs to it) and fields left at their
+        default, so that adding an expectation, or a schema field with a default, does not make
+        every stored baseline incomparable.
         """
-        payload = self.model_dump(include={"model", "data", "train"}, mode="json",
-                                  exclude_defaults=True)
-        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        text = json.dumps(self._hashed(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def section_hashes(self) -> dict[str, str]:
-        """sha256 of each of model, data and train: says which section changed between two
-        results whose :meth:`content_hash` differs."""
-        payload = self.model_dump(include={"model", "data", "train"}, mode="json",
-                                  exclude_defaults=True)
+        """sha256 of each of model, data and train, hashed as in :meth:`content_hash`: says
+        which section changed between two results whose spec hashes differ."""
+        payload = self._hashed()
         return {key: hashlib.sha256(json.dumps(payload.get(key), sort_keys=True,
                                                separators=(",", ":")).encode()).hexdigest()
                 for key in ("model", "data", "train")}
+
+    def _hashed(self) -> dict[str, Any]:
+        def strip(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: strip(v) for k, v in value.items() if k != "expect"}
+            if isinstance(value, list):
+                return [strip(v) for v in value]
+            return value
+
+        return strip(self.model_dump(include={"model", "data", "train"}, mode="json",
+                                     exclude_defaults=True))
 
 
 # ---------------------------------------------------------------------------------------------

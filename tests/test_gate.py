@@ -148,6 +148,19 @@ def test_stuck_needs_two_epochs_and_both_signs_of_chance():
     assert check.stuck({"history": {"val_acc": [0.5, 0.51], "loss": [0.6, 0.45]}}) is None
 
 
+def test_without_validation_stuck_uses_acc_and_the_curve_uses_loss():
+    # A spec with validation_split 0 (the dense baseline) records no val_acc or val_loss.
+    runs = _runs("stuck")
+    for run in runs:
+        run["history"] = {"loss": run["history"]["loss"], "acc": [0.5, 0.51]}
+    group = _group("stuck", runs)
+    for run in group.baseline:
+        run["history"] = {k: run["history"][k] for k in ("loss", "acc")}
+    assert StuckAtChance()(group).startswith("stuck at chance: 3 of 3 runs")
+    assert CurveCheck()(group).startswith("diverged from the baseline curve at epoch 1: loss mean "
+                                          "0.6936 of 3 runs is above the baseline's 0.6050")
+
+
 def test_curve_check_needs_two_baseline_runs():
     group = _group("stuck")
     group.baseline = group.baseline[:1]
