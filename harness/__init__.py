@@ -1,8 +1,8 @@
 """keras-harness: test-and-benchmark harness for Keras/TensorFlow reference models.
 
 Pipeline, one module per stage: ``spec`` (load + validate) -> ``data`` -> ``build`` ->
-``verify`` -> ``train`` -> ``results`` -> ``report``, with ``pipeline`` running them for
-``harness run`` and ``cli`` on top; ``errors`` at the bottom.
+``verify`` -> ``train`` -> ``results`` -> ``report`` / ``gate`` (with ``stats`` over seeds),
+with ``pipeline`` running them for ``harness run`` and ``cli`` on top; ``errors`` at the bottom.
 
 Importing the package does not import TensorFlow; the stages that need it import it lazily.
 """

@@ -1,4 +1,4 @@
-"""The ``harness`` command: ``run``, ``validate``, ``verify``, ``bench``, ``report``.
+"""The ``harness`` command: ``run``, ``validate``, ``verify``, ``bench``, ``report``, ``gate``.
 
 Every user error is a :class:`harness.errors.HarnessError`, caught here in one place and printed
 as ``error: ...`` without a traceback (``--debug`` re-raises it). TensorFlow is imported only by
@@ -8,6 +8,7 @@ the subcommands that build models: ``harness --help`` and ``harness validate`` s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ from .errors import HarnessError, SpecError, UsageError, error_line
 from .signals import interrupt_on_signals
 
 DEFAULT_SPECS = "specs"
+DEFAULT_BASELINE = "reports/baseline"
 
 
 def _quiet_tensorflow() -> None:
@@ -114,27 +116,74 @@ def _parity(model, spec, data: str | None) -> list[str]:
     return failed
 
 
+def _seeds(args: argparse.Namespace, spec) -> list[int]:
+    """The seeds of ``harness run``: ``--seed`` (one, or a list), ``--seeds N`` from it."""
+    given = args.seed
+    count = args.seeds
+    if count is not None and given is not None and len(given) > 1:
+        raise UsageError("--seeds: give either a list of seeds (--seed 0,3,7) or a count "
+                         f"(--seeds {count}), not both")
+    if given is not None and len(given) > 1:
+        return given
+    start = given[0] if given else spec.train.seed
+    if count is None:
+        count = spec.ci.seeds if args.ci and spec.ci is not None else 1
+    return list(range(start, start + count))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import RunOptions, run_spec
+    from .build import CompiledModels
+    from .pipeline import RunOptions, band_for, run_seeds, run_spec
     from .spec import load_specs
 
     specs = load_specs(_spec_paths(args.specs))
+    if args.ci:
+        overrides = [f"--{n.replace('_', '-')}" for n in ("epochs", "train_samples",
+                                                          "test_samples")
+                     if getattr(args, n) is not None]
+        if overrides:
+            raise UsageError(f"{', '.join(overrides)}: the CI schedule comes from each spec's ci "
+                             "section; drop the option or --ci")
+        missing = [s.path for s in specs if s.trains and s.ci is None]
+        if missing:
+            raise UsageError(f"{', '.join(missing)}: no ci section; --ci runs the ci schedule "
+                             "(epochs, band, min_effect, ...) each spec declares")
+    if args.resume and (args.seeds or (args.seed and len(args.seed) > 1)):
+        raise UsageError("--resume goes on with one interrupted run per spec; drop --seeds and "
+                         "seed lists")
     _quiet_tensorflow()
-    options = RunOptions(data=args.data, out=args.out, mode=args.mode, epochs=args.epochs,
-                         train_samples=args.train_samples, test_samples=args.test_samples,
-                         seed=args.seed, device=args.device, resume=args.resume)
+    base = RunOptions(data=args.data, out=args.out or ("reports/ci" if args.ci else "reports"),
+                      mode=args.mode, epochs=args.epochs, train_samples=args.train_samples,
+                      test_samples=args.test_samples, device=args.device, resume=args.resume,
+                      deterministic=args.deterministic)
     misses = []
+    models = CompiledModels()
     for spec in specs:
         if not spec.trains:
             _verify_only(spec)
             continue
+        options = base
+        if args.ci:
+            options = RunOptions.for_ci(spec, data=base.data, out=base.out, mode=base.mode,
+                                        device=base.device, resume=base.resume,
+                                        deterministic=base.deterministic)
+        # A resumed run takes its seed from the run it resumes unless --seed is given.
+        seeds = [args.seed[0] if args.seed else None] if args.resume else _seeds(args, spec)
         # SIGTERM (kill, timeout, a job scheduler) stops training the way Ctrl-C does.
         with interrupt_on_signals():
-            results = run_spec(spec, options)
-        band = results.get("band")
-        if band and band["verdict"] != "pass":
-            misses.append(f"{spec.name}: {band['metric']} = {band['value']} outside the band "
-                          f"[{band['low']}, {band['high']}] ({spec.path}: band)")
+            if len(seeds) == 1:  # one run: a NaN loss is an error, as it always was
+                runs = [run_spec(spec, dataclasses.replace(options, seed=seeds[0]),
+                                 models=models)]
+            else:
+                runs = run_seeds(spec, options, seeds, models=models)
+        misses.extend(f"{spec.name}: seed {r['execution']['seed']}: {r['stop_reason']}"
+                      for r in runs if r.get("status") != "complete")
+        if len(runs) > 1:
+            print(_seed_statistics(spec, runs, Path(options.out) / spec.name))
+        miss = _band_miss(band_for(spec, runs[0].get("schedule") or {}), runs)
+        if miss:
+            where = "ci.band" if args.ci else "band"
+            misses.append(f"{spec.name}: {miss} ({spec.path}: {where})")
     if misses:
         print("error: " + "; ".join(misses), file=sys.stderr)
         return 1
@@ -192,6 +241,77 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _band_miss(band, runs: list[dict]) -> str | None:
+    """A band check on the seed mean (the value itself for one run); None when inside."""
+    from .stats import run_figures, summarize
+
+    if band is None:
+        return None
+    summary = summarize([run_figures(r)[band.metric] for r in runs])
+    if summary is None:
+        return f"no {band.metric} to check against the band [{band.low}, {band.high}]"
+    if band.low <= summary.mean <= band.high:
+        return None
+    what = f"mean of {summary.n} seeds " if summary.n > 1 else ""
+    return f"{band.metric} {what}= {summary.mean} outside the band [{band.low}, {band.high}]"
+
+
+def _seed_statistics(spec, runs: list[dict], folder: Path) -> str:
+    """Print-ready statistics of these seeds. ``folder/seeds.md`` gets those of every complete
+    run stored in ``folder/runs/`` that is comparable with them (a baseline grown over time)."""
+    from .gate import identity
+    from .report import seeds_section
+    from .results import load_results, write_text_atomic
+
+    text = f"## {spec.name}: {len(runs)} seeds\n\n{seeds_section(runs)}\n"
+    mine = identity(runs[0])
+    stored = [load_results(f) for f in sorted((folder / "runs").glob("*.json"))]
+    stored = [r for r in stored if r.get("status") == "complete" and identity(r) == mine]
+    stored.sort(key=lambda r: r["execution"]["seed"])
+    write_text_atomic(folder / "seeds.md", f"## {spec.name}: {len(stored)} comparable runs in "
+                      f"runs/\n\n{seeds_section(stored)}\n")
+    return text
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from .errors import RegressionDetected
+    from .gate import judge, load_run_files, make_groups, render_verdict, run_ci
+    from .results import write_text_atomic
+    from .spec import load_specs
+
+    if args.run == bool(args.results):
+        raise UsageError("harness gate: give --results FILE... (results to judge) or --run "
+                         "(train each spec's CI schedule first), one of the two")
+    specs = load_specs(_spec_paths(args.specs))
+    baseline = Path(args.baseline or DEFAULT_BASELINE)
+    if args.baseline is None and not baseline.is_dir():
+        baseline = None  # a project without a baseline yet: bands and failure modes only
+    elif not baseline.is_dir():
+        raise UsageError(f"--baseline {baseline}: no such folder (it holds <spec name>/runs/"
+                         "*.json, written by harness run --ci --seeds N --out DIR)")
+    skipped: list[str] = []
+    if args.run:
+        from .pipeline import RunOptions
+
+        _quiet_tensorflow()
+        options = RunOptions(data=args.data, out=args.out, mode=args.mode,
+                             deterministic=args.deterministic)
+        runs, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed)
+    else:
+        runs = [doc for _, doc in load_run_files(args.results)]
+    groups, not_comparable = make_groups(runs, specs, baseline)
+    verdict = judge(groups, not_comparable)
+    verdict.skipped = skipped
+    text = render_verdict(verdict)
+    print(text)
+    path = write_text_atomic(args.verdict, text)
+    if verdict.failed:
+        raise RegressionDetected(f"gate: {verdict.failure_count} failure(s): "
+                                 + " | ".join(verdict.messages()) + f"; verdict in {path}")
+    print(f"gate: pass ({len(groups)} group(s) judged); verdict in {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -224,19 +344,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="PATH", default=None,
                    help="Stanford IMDB archive (aclImdb_v1.tar.gz) or its unpacked folder "
                    "(default: $HARNESS_IMDB_DATA, else keras.datasets.imdb's download)")
-    p.add_argument("--out", metavar="DIR", default="reports",
-                   help="reports folder (default: reports)")
-    p.add_argument("--mode", choices=["xla", "default"], default=None,
-                   help="execution mode: xla (jit_compile=True, the fastest here; the default) "
-                   "or default (the Keras default)")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="reports folder (default: reports, or reports/ci with --ci)")
+    _execution_options(p)
+    p.add_argument("--ci", action="store_true",
+                   help="run each spec's CI schedule (its ci section: epochs, samples, seeds)")
     p.add_argument("--epochs", type=_positive_int, default=None,
                    help="override the spec's epochs")
     p.add_argument("--train-samples", type=_positive_int, default=None, metavar="N",
                    help="use only the first N training reviews")
     p.add_argument("--test-samples", type=_positive_int, default=None, metavar="N",
                    help="evaluate on the first N test reviews only")
-    p.add_argument("--seed", type=_non_negative_int, default=None,
-                   help="override the spec's seed")
+    p.add_argument("--seed", type=_seed_list, default=None, metavar="N[,N...]",
+                   help="override the spec's seed; a list runs each seed")
+    p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
+                   help="run N seeds, from --seed (default: the spec's seed); prints mean, std "
+                   "and 95%% CI of each metric")
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
                    help="where to train: auto (TensorFlow's choice, the default), cpu, or gpu "
                    "(an error when TensorFlow sees none)")
@@ -284,7 +407,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--benchmark-json", metavar="FILE", default=None,
                    help="add a pytest-benchmark JSON file to a bench report")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("gate", help="judge results against the spec's band and a stored "
+                       "baseline: pass, regression, improvement, not comparable")
+    p.add_argument("specs", nargs="*", metavar="SPEC",
+                   help=f"spec files or folders (default: {DEFAULT_SPECS}/)")
+    p.add_argument("--results", nargs="+", metavar="FILE", default=None,
+                   help="results files, or folders of runs/*.json, to judge")
+    p.add_argument("--run", action="store_true",
+                   help="first train each spec's CI schedule (ci.seeds seeds, after the "
+                   "baseline's), then judge those runs")
+    p.add_argument("--baseline", metavar="DIR", default=None,
+                   help="baseline runs, DIR/<spec name>/runs/*.json (default: "
+                   f"{DEFAULT_BASELINE}, when it exists)")
+    p.add_argument("--verdict", metavar="FILE", default="reports/gate/verdict.md",
+                   help="write the verdict here as Markdown (default: reports/gate/verdict.md)")
+    p.add_argument("--out", metavar="DIR", default="reports/gate",
+                   help="with --run: where the runs go (default: reports/gate)")
+    p.add_argument("--data", metavar="PATH", default=None,
+                   help="with --run: the IMDB archive or folder (default: $HARNESS_IMDB_DATA)")
+    _execution_options(p)
+    p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
+                   help="with --run: N seeds per spec instead of ci.seeds")
+    p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N",
+                   help="with --run: the first seed (default: after the baseline's seeds)")
+    p.set_defaults(func=cmd_gate)
     return parser
+
+
+def _execution_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=["xla", "default"], default=None,
+                   help="execution mode: xla (jit_compile=True, the fastest here; the default) "
+                   "or default (the Keras default)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="seed everything and turn on TensorFlow op determinism: the same seed "
+                   "gives the same history (slower on some devices)")
 
 
 def _positive_int(text: str) -> int:
@@ -295,6 +452,13 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
+
+
+def _seed_list(text: str) -> list[int]:
+    seeds = [_non_negative_int(part.strip()) for part in text.split(",")]
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds must differ, got {text!r}")
+    return seeds
 
 
 def _non_negative_int(text: str) -> int:

@@ -56,7 +56,16 @@ class ArchitectureMismatch(HarnessError):
 
 
 class TrainingError(HarnessError):
-    """Training that cannot go on: a NaN or infinite loss, an error inside TensorFlow."""
+    """Training that cannot go on: a NaN or infinite loss, an error inside TensorFlow.
+
+    Attributes:
+        results: the results document of the run so far (status ``nan_loss``, ``interrupted``),
+            when there is one.
+    """
+
+    def __init__(self, message: str, results: dict | None = None):
+        self.results = results
+        super().__init__(message)
 
 
 class RunInterrupted(TrainingError):

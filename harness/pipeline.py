@@ -20,7 +20,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ResultsError, RunInterrupted, TrainingError, UsageError
 from .results import (
@@ -33,11 +33,15 @@ from .results import (
 )
 from .runs import RUNS, claim_run, find_resumable, publish, release_run, this_process
 from .signals import deferred_interrupts
-from .spec import Spec
+from .spec import Band, Spec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import CompiledModels
 
 DEFAULT_MODE = "xla"
 # Options a resumed run takes from the run it resumes when they are not given again.
-RESUMED_OPTIONS = ("data", "mode", "epochs", "train_samples", "test_samples", "seed")
+RESUMED_OPTIONS = ("data", "mode", "epochs", "train_samples", "test_samples", "seed",
+                   "batch_size")
 # Room a run needs beyond its checkpoints: run file, results.json, report.md, two PNGs.
 RESULTS_BYTES = 4 << 20
 
@@ -56,6 +60,11 @@ class RunOptions:
         device: ``auto`` (TensorFlow's choice), ``cpu`` or ``gpu`` (an error when none is visible).
         resume: go on with the newest interrupted run of the spec in ``out`` (options not given
             are taken from it).
+        batch_size: overrides the spec's batch_size.
+        deterministic: seed everything and turn on TensorFlow op determinism.
+        schedule: ``spec`` (the spec's own training), ``ci`` (its ci section, see
+            :meth:`for_ci`) or ``custom`` (any override); recorded with the results, it decides
+            which band applies and what a result can be compared with.
     """
 
     data: str | None = None
@@ -67,6 +76,36 @@ class RunOptions:
     seed: int | None = None
     device: str = "auto"
     resume: bool = False
+    batch_size: int | None = None
+    deterministic: bool = False
+    schedule: str = "spec"
+
+    @classmethod
+    def for_ci(cls, spec: Spec, **kwargs: Any) -> RunOptions:
+        """Options that run the spec's CI schedule (its ``ci`` section).
+
+        Raises:
+            UsageError: the spec has no ci section.
+        """
+        if spec.ci is None:
+            raise UsageError(f"{spec.path}: has no ci section; add one (epochs, band, "
+                             "min_effect, ...) to give it a CI schedule")
+        ci = spec.ci
+        return cls(epochs=ci.epochs, train_samples=ci.train_samples,
+                   test_samples=ci.test_samples, batch_size=ci.batch_size, schedule="ci",
+                   **kwargs)
+
+    def schedule_of(self, spec: Spec) -> dict[str, Any]:
+        """What identifies a result's training schedule (results of different schedules are not
+        comparable). Sample counts are the requested ones, None for all reviews."""
+        train = spec.train
+        overridden = any(v is not None for v in (self.epochs, self.train_samples,
+                                                 self.test_samples, self.batch_size))
+        name = "custom" if self.schedule == "spec" and overridden else self.schedule
+        return {"name": name, "epochs": self.epochs or train.epochs,
+                "batch_size": self.batch_size or train.batch_size,
+                "train_samples": self.train_samples, "test_samples": self.test_samples,
+                "validation_split": train.validation_split}
 
 
 def new_run_id() -> str:
@@ -149,8 +188,12 @@ def check_same_data(run_file: Path, previous: dict[str, Any], data) -> None:
         )
 
 
-def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> dict[str, Any]:
+def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
+             models: CompiledModels | None = None) -> dict[str, Any]:
     """Run one spec end to end and write its results and report.
+
+    Args:
+        models: compiled models to reuse across seeds (see :class:`CompiledModels`).
 
     Returns:
         The results document (also written to disk).
@@ -176,9 +219,11 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
     if options.resume:
         run_file, previous = find_resumable(folder, spec)
         options = resumed_options(options, run_file, previous)
+        if (previous.get("execution") or {}).get("deterministic"):
+            options = dataclasses.replace(options, deterministic=True)
         before = claim_run(folder, run_file)
     try:
-        prepared = _prepare(spec, options, folder, stream, run_file, previous)
+        prepared = _prepare(spec, options, folder, stream, run_file, previous, models)
     except BaseException:
         if previous is not None:
             release_run(run_file, before)  # nothing trained: the run stays resumable
@@ -219,7 +264,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
                 results["status"] = "interrupted"
                 results["stop_reason"] = f"interrupted{by} while evaluating on the test set"
         with deferred_interrupts():
-            results["band"] = band_verdict(spec, results)
+            results["band"] = band_verdict(band_for(spec, results.get("schedule") or {}), results)
             results["finished_utc"] = utc_now()
             if results["status"] == "complete":
                 results["checkpoint"] = None
@@ -243,14 +288,15 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None) -> d
 
 
 def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
-             run_file: Path | None, previous: dict[str, Any] | None):
+             run_file: Path | None, previous: dict[str, Any] | None,
+             models: CompiledModels | None = None):
     """Everything before training: device, data, model, checks; the run's results document.
 
     Returns:
         ``(model, data, results, run_file, start)``: the compiled model (holding the checkpoint
         when resuming), the data, the results document, its run file, the epochs done.
     """
-    from .build import build_model, compile_model
+    from .build import CompiledModels
     from .checkpoint import checkpoint_path, restore_checkpoint
     from .contract import check_data
     from .data import load_imdb
@@ -270,25 +316,28 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
           file=stream, flush=True)
 
-    import keras
-
+    # Hashes of the spec as written, before a batch_size override.
+    hashes = spec.content_hash(), spec.section_hashes()
+    if options.batch_size is not None:
+        spec = spec.model_copy(update={
+            "train": spec.train.model_copy(update={"batch_size": options.batch_size})})
     train = spec.train
     seed = train.seed if options.seed is None else options.seed
     start = TrainOutcome() if previous is None else _finished_epochs(previous)
+    jit = EXECUTION_MODES[mode]
+    models = models if models is not None else CompiledModels()
     # A resumed run reseeds with the epochs reached, so its shuffles do not repeat epoch 1's.
-    keras.utils.set_random_seed(seed + start.epochs_done)
-    model = build_model(spec)
-    verification = verify_model(model, spec)
+    model, built = models.fresh(spec, seed + start.epochs_done, jit_compile=jit,
+                                deterministic=options.deterministic)
+    verification = verify_model(built, spec)
     print(f"verify: {len(verification.rows)} layers match the spec, "
           f"{verification.totals['total_params']:,} params", file=stream, flush=True)
     check_free_space(folder, verification.totals["total_params"])
-    jit = EXECUTION_MODES[mode]
-    compile_model(model, spec, jit_compile=jit)
     epochs = options.epochs or train.epochs
     if previous is None:
         run_id = new_run_id()
         results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
-                               contract, verification)
+                               contract, verification, hashes)
         return model, data, results, folder / RUNS / f"{run_id}.json", start
     if start.epochs_done:
         restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
@@ -310,11 +359,12 @@ def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file:
     again = f"'harness run {spec.path} --resume --out {options.out}'"
     if status == "interrupted":
         raise RunInterrupted(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
-                             f"{again} goes on from there")
+                             f"{again} goes on from there", results=results)
     if status == "failed":
         raise TrainingError(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
-                            f"fix the cause, then {again} goes on from there (--debug for more)")
-    raise TrainingError(f"{spec.name}: {reason}; partial results in {run_file}")
+                            f"fix the cause, then {again} goes on from there (--debug for more)",
+                            results=results)
+    raise TrainingError(f"{spec.name}: {reason}; partial results in {run_file}", results=results)
 
 
 def _drop_partial_report(folder: Path) -> None:
@@ -342,14 +392,16 @@ def _finished_epochs(previous: dict[str, Any]):
 
 
 def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, contract,
-                 verification) -> dict[str, Any]:
+                 verification, hashes) -> dict[str, Any]:
     train = spec.train
+    spec_hash, section_hashes = hashes
     return {
         "schema_version": SCHEMA_VERSION,
         "harness_version": harness_version(),
         "created_utc": utc_now(),
         "run_id": run_id,
-        "spec": {"name": spec.name, "path": spec.path, "hash": spec.content_hash(),
+        "spec": {"name": spec.name, "path": spec.path, "hash": spec_hash,
+                 "section_hashes": section_hashes,
                  "description": spec.description, "source": spec.source},
         "status": "running",
         "stop_reason": None,
@@ -358,8 +410,11 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, c
         "options": {"data": None if options.data is None else str(Path(options.data).resolve()),
                     "mode": mode,
                     "epochs": epochs, "train_samples": options.train_samples,
-                    "test_samples": options.test_samples, "seed": seed},
-        "execution": {"mode": mode, "jit_compile": jit, "seed": seed, "epochs": epochs,
+                    "test_samples": options.test_samples, "seed": seed,
+                    "batch_size": options.batch_size},
+        "schedule": options.schedule_of(spec),
+        "execution": {"mode": mode, "jit_compile": jit, "seed": seed,
+                      "deterministic": options.deterministic, "epochs": epochs,
                       "batch_size": train.batch_size, "validation_split": train.validation_split,
                       "optimizer": train.optimizer, "loss": train.loss,
                       "metrics": list(train.metrics), "device": device},
@@ -374,18 +429,59 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, c
     }
 
 
-def band_verdict(spec: Spec, results: dict[str, Any]) -> dict[str, Any] | None:
-    """Check the spec's accuracy band against a run: ``verdict`` is pass, fail or no result."""
-    if spec.band is None:
+def run_seeds(spec: Spec, options: RunOptions, seeds: list[int], stream: TextIO | None = None,
+              models: CompiledModels | None = None) -> list[dict[str, Any]]:
+    """Run one spec once per seed, one run file each, compiling the model once.
+
+    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the next seed runs; any
+    other stop (Ctrl-C, SIGTERM, an error inside TensorFlow) stops them all.
+
+    Returns:
+        The results document of each seed, in order.
+
+    Raises:
+        HarnessError: as :func:`run_spec`, except for a NaN loss.
+    """
+    from .build import CompiledModels
+
+    stream = stream or sys.stdout
+    models = models if models is not None else CompiledModels()
+    runs = []
+    for seed in seeds:
+        try:
+            runs.append(run_spec(spec, dataclasses.replace(options, seed=seed), stream, models))
+        except TrainingError as exc:
+            if exc.results is None or exc.results.get("status") != "nan_loss":
+                raise
+            print(f"seed {seed}: {exc}", file=stream, flush=True)
+            runs.append(exc.results)
+    return runs
+
+
+def band_for(spec: Spec, schedule: dict[str, Any]) -> Band | None:
+    """The band that applies to a result of this schedule: ``ci.band`` for the CI schedule as the
+    spec declares it now (none for a CI schedule the spec no longer declares), else the spec's
+    ``band``, which a run that shortens the spec's training is held to as well."""
+    if schedule.get("name") == "ci":
+        if spec.ci is None or schedule != RunOptions.for_ci(spec).schedule_of(spec):
+            return None
+        return spec.ci.band
+    return spec.band
+
+
+def band_verdict(band: Band | None, results: dict[str, Any]) -> dict[str, Any] | None:
+    """Check a band against a run: ``verdict`` is pass, fail or no result."""
+    if band is None:
         return None
     from .report import summary_figures
 
-    value = summary_figures(results).get(spec.band.metric)
-    band = spec.band.model_dump()
+    value = summary_figures(results).get(band.metric)
+    fields = band.model_dump()
     if value is None:
-        return {**band, "value": None, "verdict": "no result"}
-    verdict = "pass" if spec.band.low <= value <= spec.band.high else "fail"
-    return {**band, "value": value, "verdict": verdict}
+        return {**fields, "value": None, "verdict": "no result"}
+    verdict = "pass" if band.low <= value <= band.high else "fail"
+    return {**fields, "value": value, "verdict": verdict}
 
 
-__all__ = ["RunOptions", "band_verdict", "check_free_space", "check_writable", "run_spec"]
+__all__ = ["RunOptions", "band_for", "band_verdict", "check_free_space", "check_writable",
+           "run_seeds", "run_spec"]

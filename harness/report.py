@@ -222,7 +222,10 @@ def render_report(results: dict[str, Any], figures: bool = True,
         + (f" device {execution['device']}," if execution.get("device") else "")
         + f" seed {execution.get('seed')}, {results.get('epochs_done', 0)} of "
         f"{execution.get('epochs')} epochs, batch_size {execution.get('batch_size')}, "
-        f"validation_split {execution.get('validation_split')}",
+        f"validation_split {execution.get('validation_split')}"
+        + ("" if "deterministic" not in execution else
+           ", deterministic (op determinism on)" if execution["deterministic"] else
+           ", not deterministic (op determinism off)"),
         f"- data: {data.get('source')} (sha256 {str(data.get('checksum'))[:16]}...): "
         f"{data.get('train_samples')} train / {data.get('val_samples')} validation / "
         f"{data.get('test_samples')} test; num_words {data.get('num_words')}, maxlen "
@@ -327,3 +330,23 @@ def write_report(results: dict[str, Any], folder: str | Path,
         write_text_atomic(folder / LOSS_PNG, plot_history(results, "loss"))
     return write_text_atomic(folder / "report.md",
                              render_report(results, figures=has_history, runs=runs))
+
+
+def seeds_section(runs: list[dict[str, Any]]) -> str:
+    """Mean, standard deviation and 95% CI over seeds of each metric, with every seed's value."""
+    from .stats import METRICS, run_figures, summarize
+
+    figures = [run_figures(r) for r in runs]
+    seeds = ", ".join(str((r.get("execution") or {}).get("seed")) for r in runs)
+    rows = []
+    for metric, (label, _) in METRICS.items():
+        fmt = "{:.1f}" if metric == "epoch_time_s" else "{:.4f}"
+        s = summarize([f[metric] for f in figures])
+        if s is None:
+            rows.append([label, "0", "-", "-", "-", "-"])
+            continue
+        ci = "-" if s.ci_low is None else f"[{fmt.format(s.ci_low)}, {fmt.format(s.ci_high)}]"
+        rows.append([label, str(s.n), fmt.format(s.mean),
+                     "-" if s.std is None else fmt.format(s.std), ci,
+                     ", ".join(_cell(f[metric], fmt) for f in figures)])
+    return _table(rows, ["metric", "runs", "mean", "std", "95% CI", f"per seed ({seeds})"])

@@ -218,6 +218,44 @@ class Band(_Frozen):
         return self
 
 
+class MinEffect(_Frozen):
+    """The smallest change against the baseline that counts as a regression (or improvement).
+
+    Accuracies are absolute (0.03 = three points of accuracy); ``epoch_time_pct`` is a relative
+    increase of the epoch time in percent. A metric left out is reported but never fails the gate.
+    """
+
+    best_val_acc: Fraction | None = None
+    final_val_acc: Fraction | None = None
+    test_acc: Fraction | None = None
+    epoch_time_pct: Annotated[float, Field(gt=0)] | None = None
+
+
+class CiSpec(_Frozen):
+    """A short training schedule for CI (``harness gate --run``), with its own band.
+
+    The schedule (epochs, train_samples, test_samples, batch_size) identifies a CI result: the gate
+    compares CI runs only to baseline runs of the same schedule. ``seeds`` is how many seeds
+    ``harness gate --run`` trains; the band is checked against their mean.
+    """
+
+    epochs: PositiveInt
+    train_samples: PositiveInt | None = Field(
+        default=None, description="use only the first N training reviews (before "
+        "validation_split); None: all")
+    test_samples: PositiveInt | None = Field(
+        default=None, description="evaluate on the first N test reviews; None: all")
+    batch_size: PositiveInt | None = Field(default=None, description="None: train.batch_size")
+    seeds: PositiveInt = 3
+    band: Band
+    min_effect: MinEffect
+    alpha: Annotated[float, Field(gt=0.0, lt=0.5)] = Field(
+        default=0.05, description="significance level of the one-sided Welch t-test")
+    curve_band_std: Annotated[float, Field(gt=0)] = Field(
+        default=3.0, description="a run diverges from its baseline curve when the seed mean of "
+        "an epoch leaves the baseline's per-epoch mean +/- this many standard deviations")
+
+
 class ReferenceHistory(_Frozen):
     loss: list[float] = []
     acc: list[float] = []
@@ -247,6 +285,7 @@ class Spec(_Frozen):
     data: DataSpec | None = None
     train: TrainSpec | None = None
     band: Band | None = None
+    ci: CiSpec | None = None
     reference: Reference | None = None
     path: str = Field(default="", exclude=True)
 
@@ -256,6 +295,8 @@ class Spec(_Frozen):
             raise ValueError("data: is required for a spec that trains (it has a 'train' section)")
         if self.band is not None and self.train is None:
             raise ValueError("train: is required for a spec with a 'band'")
+        if self.ci is not None and self.train is None:
+            raise ValueError("train: is required for a spec with a 'ci' schedule")
         return self
 
     @property
@@ -266,11 +307,32 @@ class Spec(_Frozen):
     def content_hash(self) -> str:
         """sha256 of what decides a run's result: model, data and train (not band or reference).
 
-        Results of two runs are comparable only when their spec hashes are equal.
+        Results of two runs are comparable only when their spec hashes are equal. Left out: the
+        ``expect`` entries (checks of the result, not inputs to it) and fields left at their
+        default, so that adding an expectation, or a schema field with a default, does not make
+        every stored baseline incomparable.
         """
-        payload = self.model_dump(include={"model", "data", "train"}, mode="json")
-        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        text = json.dumps(self._hashed(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def section_hashes(self) -> dict[str, str]:
+        """sha256 of each of model, data and train, hashed as in :meth:`content_hash`: says
+        which section changed between two results whose spec hashes differ."""
+        payload = self._hashed()
+        return {key: hashlib.sha256(json.dumps(payload.get(key), sort_keys=True,
+                                               separators=(",", ":")).encode()).hexdigest()
+                for key in ("model", "data", "train")}
+
+    def _hashed(self) -> dict[str, Any]:
+        def strip(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: strip(v) for k, v in value.items() if k != "expect"}
+            if isinstance(value, list):
+                return [strip(v) for v in value]
+            return value
+
+        return strip(self.model_dump(include={"model", "data", "train"}, mode="json",
+                                     exclude_defaults=True))
 
 
 # ---------------------------------------------------------------------------------------------

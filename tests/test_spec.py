@@ -32,6 +32,7 @@ BAD_SPECS = [
     ("bad_duplicate_key.yaml", "line 19, column 34: YAML syntax error: duplicate key "
      "'num_words'"),
     ("bad_not_a_mapping.yaml", "a spec must be a mapping of sections, got list"),
+    ("bad_ci_section.yaml", "ci.seeds: must be > 0, got 0"),  # and two more, listed below
 ]
 
 
@@ -109,3 +110,28 @@ def test_empty_spec_file(tmp_path):
     empty.write_text("")
     with pytest.raises(SpecError, match="got an empty file"):
         load_spec(empty)
+
+
+def test_ci_section_reports_every_problem():
+    with pytest.raises(SpecError) as exc:
+        load_spec(SPECS / "bad_ci_section.yaml")
+    assert exc.value.problems == [
+        "ci.seeds: must be > 0, got 0",
+        "ci.band: low must be <= high, got low=0.9 > high=0.8",
+        "unknown key 'best_val_accuracy' in ci.min_effect; did you mean 'best_val_acc'?",
+    ]
+
+
+def test_content_hash_leaves_out_the_ci_section_and_defaults():
+    base = load_spec(SPECS / "good_tiny.yaml")
+    doc = base.model_dump(mode="json", exclude_unset=True)
+    doc.pop("ci")
+    doc["data"]["padding"] = "pre"  # the default, now written out
+    assert parse_spec(doc).content_hash() == base.content_hash()
+    doc["model"]["layers"][1]["expect"]["params"] = 25  # an expectation is not an input
+    assert parse_spec(doc).content_hash() == base.content_hash()
+    doc["data"]["padding"] = "post"
+    changed = parse_spec(doc)
+    assert changed.content_hash() != base.content_hash()
+    assert [k for k, v in changed.section_hashes().items()
+            if v != base.section_hashes()[k]] == ["data"]

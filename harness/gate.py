@@ -1,0 +1,696 @@
+"""``harness gate``: results against the spec's band and a stored baseline, robust to seed noise.
+
+The runs of one spec are a :class:`Group`: the runs under test (several seeds of one schedule),
+the baseline runs they can be compared with, and the band that applies. Small check objects look
+at a group and return a failure message or None; every check of every group runs before the
+exit code is decided. The checks:
+
+- :class:`CompleteRuns`: at least one run finished;
+- :class:`FiniteLoss`: no run stopped at a NaN or infinite loss;
+- :class:`StuckAtChance`: no run sits at chance after two epochs (val_acc 0.50 +/- 0.02 and loss
+  near ln 2 = 0.693, what a binary classifier that learned nothing shows);
+- :class:`BandCheck`: the seed mean of the band's metric is inside the band;
+- :class:`RegressionCheck`: per metric, a drop against the baseline that is both significant
+  (one-sided Welch t-test, ``scipy.stats.ttest_ind(equal_var=False)``) and larger than the spec's
+  ``ci.min_effect``;
+- :class:`CurveCheck`: the seed mean of val_acc and loss stays, epoch by epoch, within the
+  baseline's per-epoch mean +/- ``ci.curve_band_std`` standard deviations.
+
+Results from a different spec hash, schedule, data checksum, device or execution mode are "not
+comparable" with a baseline: they are listed with the reason, never compared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import UsageError
+from .results import load_results
+from .spec import Band, Spec
+from .stats import METRICS, Summary, one_sided_p, run_figures, summarize
+
+CHANCE_ACC = 0.50
+LN2 = math.log(2.0)  # binary cross-entropy of a classifier that always says 0.5
+STD_FLOOR = 0.005  # below this a baseline's spread is rounding, not noise (deterministic runs)
+
+# ---------------------------------------------------------------------------------------------
+# What a result is: which runs can be compared with which
+
+
+def device_of(environment: dict[str, Any]) -> str:
+    """The device a run trained on: its GPUs, else its CPU model and core count."""
+    gpus = environment.get("gpus") or []
+    if gpus:
+        return "GPU " + ", ".join(str(g.get("name", "?")) for g in gpus)
+    cpu = environment.get("cpu") or {}
+    return f"CPU {cpu.get('model', '?')} ({cpu.get('cores', '?')} cores)"
+
+
+def identity(results: dict[str, Any]) -> dict[str, Any]:
+    """What must be equal for two results to be comparable.
+
+    Keys: spec hash (model, data and train sections), schedule (epochs, batch_size, sample
+    counts, validation_split), data checksum (sha256 of the archive), device, execution mode
+    (with op determinism on or off).
+    """
+    execution = results.get("execution") or {}
+    schedule = dict(results.get("schedule") or {})
+    schedule.pop("name", None)
+    mode = str(execution.get("mode"))
+    if execution.get("deterministic"):
+        mode += ", deterministic"
+    return {
+        "spec hash": (results.get("spec") or {}).get("hash"),
+        "schedule": schedule or None,
+        "data checksum": (results.get("data") or {}).get("checksum"),
+        "device": device_of(results.get("environment") or {}),
+        "execution mode": mode,
+    }
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str) and len(value) == 64:
+        return value[:12]
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {'all' if v is None else v}" for k, v in value.items())
+    return str(value)
+
+
+def differences(results: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """Why two results are not comparable, one phrase per differing key (empty: comparable)."""
+    a, b = identity(results), identity(other)
+    found = []
+    for key in a:
+        if a[key] != b[key]:
+            phrase = f"{key} {_short(a[key])} vs {_short(b[key])}"
+            if key == "spec hash":
+                changed = _changed_sections(results, other)
+                if changed:
+                    phrase += f" ({', '.join(changed)} changed)"
+            found.append(phrase)
+    return found
+
+
+def _changed_sections(results: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    mine = (results.get("spec") or {}).get("section_hashes") or {}
+    theirs = (other.get("spec") or {}).get("section_hashes") or {}
+    return [f"{key} section" for key in mine if key in theirs and mine[key] != theirs[key]]
+
+
+# ---------------------------------------------------------------------------------------------
+# A group: the runs of one spec under test, their baseline and their band
+
+
+@dataclass
+class Group:
+    """The runs of one spec and schedule under test, with what they are judged against.
+
+    Attributes:
+        spec: the spec the runs were made from (same name and hash).
+        runs: results documents, one per seed.
+        baseline: the baseline runs comparable with ``runs`` (may be empty).
+        baseline_note: why ``baseline`` is empty (none stored, or not comparable: the reasons).
+        band: the band that applies to this schedule, or None.
+        band_source: where the band is declared (``specs/x.yaml: ci.band``).
+        notes: other things the verdict should say (incomplete runs left out, versions).
+    """
+
+    spec: Spec
+    runs: list[dict[str, Any]]
+    baseline: list[dict[str, Any]] = field(default_factory=list)
+    baseline_note: str | None = None
+    band: Band | None = None
+    band_source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def complete(self) -> list[dict[str, Any]]:
+        return [r for r in self.runs if r.get("status") == "complete"]
+
+    @cached_property
+    def summaries(self) -> dict[str, Summary | None]:
+        figures = [run_figures(r) for r in self.complete]
+        return {m: summarize([f[m] for f in figures]) for m in METRICS}
+
+    @cached_property
+    def baseline_summaries(self) -> dict[str, Summary | None]:
+        figures = [run_figures(r) for r in self.baseline]
+        return {m: summarize([f[m] for f in figures]) for m in METRICS}
+
+    @property
+    def min_effect(self) -> dict[str, float | None]:
+        effect = self.spec.ci.min_effect if self.spec.ci is not None else None
+        return {
+            "best_val_acc": effect.best_val_acc if effect else None,
+            "final_val_acc": effect.final_val_acc if effect else None,
+            "test_acc": effect.test_acc if effect else None,
+            "epoch_time_s": effect.epoch_time_pct if effect else None,
+        }
+
+    @property
+    def alpha(self) -> float:
+        return self.spec.ci.alpha if self.spec.ci is not None else 0.05
+
+
+def seeds_of(runs: Sequence[dict[str, Any]]) -> list[int]:
+    return [(r.get("execution") or {}).get("seed") for r in runs]
+
+
+def _seed_list(runs: Sequence[dict[str, Any]]) -> str:
+    return ", ".join(str(s) for s in seeds_of(runs))
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing one metric with the baseline
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One metric of a group against its baseline.
+
+    ``change`` is current mean minus baseline mean (accuracy) or the relative change in percent
+    (epoch time); ``p`` is the one-sided p-value in the direction of the change (``test`` names
+    the test and the direction); ``verdict`` is pass, regression, improvement, not comparable,
+    no baseline, no result, not recorded (no validation), too few runs, or ``... (not gated)``
+    when the spec sets no min_effect for the metric.
+    """
+
+    metric: str
+    current: Summary | None
+    baseline: Summary | None
+    change: float | None
+    p: float | None
+    test: str
+    min_effect: float | None
+    verdict: str
+
+
+def compare(group: Group, metric: str) -> Comparison:
+    """Compare ``metric`` of the group's runs with its baseline (see :class:`Comparison`)."""
+    current = group.summaries[metric]
+    baseline = group.baseline_summaries[metric] if group.baseline else None
+    effect = group.min_effect[metric]
+    if current is None or baseline is None:
+        if metric.endswith("val_acc") and not any(
+                (r.get("history") or {}).get("val_acc") for r in group.runs):
+            verdict = "not recorded"  # a spec without validation_split has no val_acc
+        elif current is None:
+            verdict = "no result"
+        elif (group.baseline_note or "").startswith("not comparable"):
+            verdict = "not comparable"
+        else:
+            verdict = "no baseline"
+        return Comparison(metric, current, baseline, None, None, "", effect, verdict)
+    better = METRICS[metric][1]
+    harmful, helpful = ("less", "greater") if better > 0 else ("greater", "less")
+    worse = one_sided_p(current.values, baseline.values, harmful)
+    gain = one_sided_p(current.values, baseline.values, helpful)
+    if better > 0:
+        change = current.mean - baseline.mean
+        size = -change  # how much worse, in accuracy
+    else:
+        change = 100.0 * (current.mean / baseline.mean - 1.0) if baseline.mean else math.inf
+        size = change  # how much slower, in percent
+    alpha = group.alpha
+    if worse.p is None:
+        verdict = "too few runs"
+    elif worse.p < alpha and (effect is None or size > effect):
+        verdict = "regression"
+    elif gain.p is not None and gain.p < alpha and (effect is None or -size > effect):
+        verdict = "improvement"
+    else:
+        verdict = "pass"
+    if effect is None and verdict in ("regression", "improvement"):
+        verdict += " (not gated)"
+    shown = worse if size >= 0 else gain
+    direction = ("drop" if better > 0 else "rise") if size >= 0 else (
+        "rise" if better > 0 else "drop")
+    return Comparison(metric, current, baseline, change, shown.p, f"{shown.test}, {direction}",
+                      effect, verdict)
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks: each looks at a group and returns a failure message or None
+
+
+class Check(Protocol):
+    def __call__(self, group: Group) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CompleteRuns:
+    """At least one run finished (a NaN loss is reported by :class:`FiniteLoss`)."""
+
+    def __call__(self, group: Group) -> str | None:
+        if group.complete or any(r.get("status") == "nan_loss" for r in group.runs):
+            return None
+        statuses = ", ".join(sorted({str(r.get("status")) for r in group.runs}))
+        return f"no complete run among {len(group.runs)} (status {statuses})"
+
+
+@dataclass(frozen=True)
+class FiniteLoss:
+    """No run stopped because its loss became NaN or infinite (train.py records ``nan_loss``)."""
+
+    def __call__(self, group: Group) -> str | None:
+        bad = [r for r in group.runs if r.get("status") == "nan_loss"]
+        if not bad:
+            return None
+        first = bad[0].get("stop_reason") or "loss became NaN"
+        return (f"NaN or infinite loss in {len(bad)} of {len(group.runs)} runs (seed "
+                f"{_seed_list(bad)}); seed {seeds_of(bad)[0]}: {first}")
+
+
+@dataclass(frozen=True)
+class StuckAtChance:
+    """No run is at chance after ``epoch`` epochs: val_acc (acc for a spec without validation)
+    within 0.50 +/- ``acc_tol`` and the training loss within ln 2 +/- ``loss_tol``. Runs shorter
+    than ``epoch`` epochs are not judged."""
+
+    epoch: int = 2
+    acc_tol: float = 0.02
+    loss_tol: float = 0.02
+
+    def stuck(self, run: dict[str, Any]) -> tuple[float, float] | None:
+        history = run.get("history") or {}
+        val_acc = history.get("val_acc") or history.get("acc") or []
+        loss = history.get("loss") or []
+        if len(val_acc) < self.epoch or len(loss) < self.epoch:
+            return None
+        acc, lo = val_acc[self.epoch - 1], loss[self.epoch - 1]
+        if abs(acc - CHANCE_ACC) <= self.acc_tol and abs(lo - LN2) <= self.loss_tol:
+            return acc, lo
+        return None
+
+    def __call__(self, group: Group) -> str | None:
+        found = [(r, self.stuck(r)) for r in group.runs]
+        found = [(r, s) for r, s in found if s is not None]
+        if not found:
+            return None
+        accs = ", ".join(f"{s[0]:.4f}" for _, s in found)
+        losses = ", ".join(f"{s[1]:.4f}" for _, s in found)
+        return (f"stuck at chance: {len(found)} of {len(group.runs)} runs (seed "
+                f"{_seed_list([r for r, _ in found])}) after epoch {self.epoch}: val_acc {accs} "
+                f"(chance {CHANCE_ACC:.2f} +/- {self.acc_tol}) and loss {losses} "
+                f"(ln 2 = {LN2:.3f} +/- {self.loss_tol}); the model learns nothing")
+
+
+@dataclass(frozen=True)
+class BandCheck:
+    """The seed mean of the band's metric lies inside the band that applies to the schedule."""
+
+    def __call__(self, group: Group) -> str | None:
+        band = group.band
+        if band is None:
+            return None
+        summary = group.summaries.get(band.metric)
+        if summary is None:
+            return f"band miss: no {band.metric} to check against {group.band_source} " \
+                   f"[{band.low:.2f}, {band.high:.2f}]"
+        if band.low <= summary.mean <= band.high:
+            return None
+        return (f"band miss: {band.metric} mean {summary.mean:.4f} of {summary.n} runs is "
+                f"{'below' if summary.mean < band.low else 'above'} {group.band_source} "
+                f"[{band.low:.2f}, {band.high:.2f}]")
+
+
+@dataclass(frozen=True)
+class RegressionCheck:
+    """``metric`` did not drop against the baseline by more than the spec's min_effect with
+    significance (one-sided, level ``ci.alpha``)."""
+
+    metric: str
+
+    def __call__(self, group: Group) -> str | None:
+        c = compare(group, self.metric)
+        if c.verdict != "regression":
+            return None
+        label = METRICS[self.metric][0]
+        assert c.current is not None and c.baseline is not None and c.p is not None
+        if METRICS[self.metric][1] > 0:
+            size = f"drop {-c.change:.4f} > min_effect {c.min_effect}"
+        else:
+            size = f"{c.change:+.1f}% > min_effect {c.min_effect:g}%"
+        return (f"regression: {label} mean {_fmt(self.metric, c.current.mean)} of {c.current.n} "
+                f"runs vs baseline {_fmt(self.metric, c.baseline.mean)} of {c.baseline.n} "
+                f"({size}; {c.test.split(',')[0]} one-sided p = {c.p:.2g} < {group.alpha})")
+
+
+@dataclass(frozen=True)
+class CurveCheck:
+    """The seed mean of val_acc (and of loss) stays inside the baseline's per-epoch mean
+    +/- ``k`` standard deviations; names the first epoch where it left (val_acc below, or loss
+    above: the harmful side). Needs a baseline of two runs or more."""
+
+    k: float = 3.0
+
+    def __call__(self, group: Group) -> str | None:
+        if len(group.baseline) < 2:
+            return None
+        for epoch in range(1, _epochs(group.baseline) + 1):  # val_acc absent: loss only
+            for key, sign in (("val_acc", -1), ("loss", +1)):
+                now = _at_epoch(group.runs, key, epoch)
+                before = _at_epoch(group.baseline, key, epoch)
+                if not now or len(before) < 2:
+                    continue
+                mean_now, base = sum(now) / len(now), summarize(before)
+                assert base is not None and base.std is not None
+                width = self.k * max(base.std, STD_FLOOR)
+                low, high = base.mean - width, base.mean + width
+                outside = mean_now < low if sign < 0 else mean_now > high
+                if outside:
+                    return (f"diverged from the baseline curve at epoch {epoch}: {key} mean "
+                            f"{mean_now:.4f} of {len(now)} runs is "
+                            f"{'below' if sign < 0 else 'above'} the baseline's "
+                            f"{base.mean:.4f} +/- {self.k:g} x {max(base.std, STD_FLOOR):.4f} "
+                            f"= [{low:.4f}, {high:.4f}] ({base.n} runs)")
+        return None
+
+
+def _epochs(runs: Sequence[dict[str, Any]]) -> int:
+    return min(len((r.get("history") or {}).get("loss") or []) for r in runs)
+
+
+def _at_epoch(runs: Sequence[dict[str, Any]], key: str, epoch: int) -> list[float]:
+    values = []
+    for r in runs:
+        seq = (r.get("history") or {}).get(key) or []
+        if len(seq) >= epoch and math.isfinite(seq[epoch - 1]):
+            values.append(seq[epoch - 1])
+    return values
+
+
+def checks_for(spec: Spec) -> list[Check]:
+    """Every check of a spec, in the order the verdict lists their failures."""
+    k = spec.ci.curve_band_std if spec.ci is not None else 3.0
+    return [CompleteRuns(), FiniteLoss(), StuckAtChance(), BandCheck(),
+            *(RegressionCheck(m) for m in METRICS), CurveCheck(k)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping results files into groups
+
+
+def load_run_files(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """Results documents of files and folders (a folder: every ``runs/*.json`` under it).
+
+    Raises:
+        UsageError: a path that does not exist, or a folder without run files.
+        ResultsError: a file that is not a readable results file.
+    """
+    found: list[tuple[Path, dict[str, Any]]] = []
+    seen: set[Path] = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            files = sorted(path.rglob("runs/*.json"))
+            if not files:
+                raise UsageError(f"{path}: no run files (runs/*.json) in this folder")
+        elif path.exists():
+            files = [path]
+        else:
+            raise UsageError(f"{path}: no such results file or folder")
+        for f in files:
+            if f.resolve() not in seen:  # a file given also through its folder counts once
+                seen.add(f.resolve())
+                found.append((f, load_results(f)))
+    return found
+
+
+def baseline_runs(folder: Path, spec: Spec) -> list[dict[str, Any]]:
+    """Every run file stored for the spec under ``folder/<spec name>/runs/``."""
+    runs_dir = folder / spec.name / "runs"
+    return [load_results(f) for f in sorted(runs_dir.glob("*.json"))] if runs_dir.is_dir() else []
+
+
+def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
+                baseline_dir: Path | None) -> tuple[list[Group], list[str]]:
+    """Group runs by spec and identity, and give each group its baseline and band.
+
+    Returns:
+        ``(groups, not_comparable)``: runs made with another version of a spec (a different spec
+        hash) form no group; they are described in ``not_comparable``.
+
+    Raises:
+        UsageError: a run of a spec that is not among ``specs``.
+    """
+    from .pipeline import band_for
+
+    by_name = {s.name: s for s in specs}
+    buckets: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    not_comparable: list[str] = []
+    for run in runs:
+        name = (run.get("spec") or {}).get("name")
+        spec = by_name.get(name)
+        if spec is None:
+            raise UsageError(f"results of spec '{name}' ({run.get('run_id')}): no spec of that "
+                             f"name among {', '.join(s.path for s in specs)}; pass its spec file")
+        key = (name, repr(sorted(identity(run).items())))
+        buckets.setdefault(key, []).append(run)
+    groups = []
+    for (name, _), members in buckets.items():
+        spec = by_name[name]
+        if members[0]["spec"].get("hash") != spec.content_hash():
+            changed = _changed_sections(members[0], {"spec": {
+                "section_hashes": spec.section_hashes()}})
+            not_comparable.append(
+                f"{name}: {len(members)} run(s) made with another version of {spec.path} "
+                f"({', '.join(changed) or 'spec hash'} changed): not comparable, not gated")
+            continue
+        group = Group(spec=spec, runs=sorted(members, key=lambda r: seeds_of([r])[0] or 0))
+        schedule = members[0].get("schedule") or {}
+        group.band = band_for(spec, schedule)
+        group.band_source = (f"{spec.path}: ci.band" if schedule.get("name") == "ci"
+                             else f"{spec.path}: band")
+        if group.band is None and schedule.get("name") == "ci":
+            shown = _short(identity(members[0])["schedule"])
+            group.notes.append(f"no band applies: {spec.path} no longer declares this CI "
+                               f"schedule ({shown})")
+        _attach_baseline(group, baseline_dir)
+        incomplete = [r for r in members if r.get("status") not in ("complete", "nan_loss")]
+        if incomplete:
+            group.notes.append(f"left out: {len(incomplete)} run(s) that did not finish (seed "
+                               f"{_seed_list(incomplete)}, status "
+                               f"{', '.join(sorted({str(r.get('status')) for r in incomplete}))})")
+        groups.append(group)
+    return groups, not_comparable
+
+
+def _attach_baseline(group: Group, baseline_dir: Path | None) -> None:
+    if baseline_dir is None:
+        group.baseline_note = "no baseline given"
+        return
+    stored = [r for r in baseline_runs(baseline_dir, group.spec) if r.get("status") == "complete"]
+    where = baseline_dir / group.spec.name / "runs"
+    if not stored:
+        group.baseline_note = f"no baseline: no complete runs in {where}"
+        return
+    mine = identity(group.runs[0])
+    group.baseline = [r for r in stored if identity(r) == mine]
+    if group.baseline:
+        versions = {(r.get("environment") or {}).get("tensorflow") for r in group.baseline}
+        now = {(r.get("environment") or {}).get("tensorflow") for r in group.runs}
+        if versions != now:
+            group.notes.append(f"TensorFlow {', '.join(sorted(map(str, now)))} here, "
+                               f"{', '.join(sorted(map(str, versions)))} in the baseline")
+        return
+    why = differences(group.runs[0], stored[-1])
+    group.baseline_note = (f"not comparable: the {len(stored)} baseline run(s) in {where} differ "
+                           f"in {'; '.join(why)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdict
+
+
+@dataclass
+class Verdict:
+    """The outcome of the gate: the groups and, for each, its failure messages.
+
+    Attributes:
+        groups: the groups judged.
+        failures: ``failures[i]`` lists every failure of ``groups[i]`` (empty: it passed).
+        not_comparable: runs that formed no group (another version of their spec).
+        skipped: specs not gated, and why (no ci section, nothing to train).
+    """
+
+    groups: list[Group]
+    failures: list[list[str]]
+    not_comparable: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(self.failures)
+
+    @property
+    def failure_count(self) -> int:
+        return sum(len(f) for f in self.failures)
+
+    def messages(self) -> list[str]:
+        return [f"{g.spec.name}: {m}" for g, fs in zip(self.groups, self.failures, strict=True)
+                for m in fs]
+
+
+def judge(groups: Sequence[Group], not_comparable: Sequence[str] = (),
+          checks: Callable[[Spec], list[Check]] = checks_for) -> Verdict:
+    """Run every check of every group and collect every failure before deciding."""
+    failures = [[m for check in checks(g.spec) if (m := check(g))] for g in groups]
+    return Verdict(list(groups), failures, list(not_comparable))
+
+
+def _fmt(metric: str, value: float | None, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if metric == "epoch_time_s":
+        return f"{value:+.1f}" if signed else f"{value:.1f}"
+    return f"{value:+.4f}" if signed else f"{value:.4f}"
+
+
+def _mean_std(metric: str, s: Summary | None) -> str:
+    if s is None:
+        return "-"
+    if s.std is None:
+        return f"{_fmt(metric, s.mean)} (1 run)"
+    return f"{_fmt(metric, s.mean)} ± {_fmt(metric, s.std)} ({s.n})"
+
+
+def _ci(metric: str, s: Summary | None) -> str:
+    if s is None or s.ci_low is None:
+        return "-"
+    return f"[{_fmt(metric, s.ci_low)}, {_fmt(metric, s.ci_high)}]"
+
+
+def metrics_table(group: Group) -> str:
+    """The verdict table of one group: a row per metric, the figures behind each verdict."""
+    from .report import _table
+
+    rows = []
+    for metric, (label, better) in METRICS.items():
+        c = compare(group, metric)
+        if better > 0:
+            change = _fmt(metric, c.change, signed=True)
+            effect = "-" if c.min_effect is None else f"{c.min_effect:.4f}"
+        else:
+            change = "-" if c.change is None else f"{c.change:+.1f}%"
+            effect = "-" if c.min_effect is None else f"{c.min_effect:g}%"
+        band = "-"
+        if group.band is not None and group.band.metric == metric and c.current is not None:
+            inside = group.band.low <= c.current.mean <= group.band.high
+            band = f"{'inside' if inside else 'MISS'} [{group.band.low:.2f}, {group.band.high:.2f}]"
+        p = "-" if c.p is None else f"{c.p:.3g} ({c.test})"
+        rows.append([label, _mean_std(metric, c.current), _ci(metric, c.current),
+                     _mean_std(metric, c.baseline), change, p, effect, band, c.verdict])
+    return _table(rows, ["metric", "mean ± std (runs)", "95% CI", "baseline mean ± std (runs)",
+                         "change", "p (one-sided)", "min effect", "band", "verdict"])
+
+
+def _describe_runs(group: Group) -> str:
+    run = group.runs[0]
+    schedule = dict(run.get("schedule") or {})
+    name = schedule.pop("name", "?")
+    execution = run.get("execution") or {}
+    det = "deterministic" if execution.get("deterministic") else "not deterministic"
+    return (f"{len(group.runs)} run(s), seed {_seed_list(group.runs)}; {name} schedule: "
+            f"{_short(schedule)}; mode {execution.get('mode')}, {det}; "
+            f"{device_of(run.get('environment') or {})}")
+
+
+def render_verdict(verdict: Verdict) -> str:
+    """The verdict as Markdown, ready to paste into a pull request."""
+    from .report import _table
+
+    state = "FAIL" if verdict.failed else "PASS"
+    count = verdict.failure_count
+    lines = [f"# Accuracy gate: {state}" + (f" ({count} failure{'s' * (count != 1)})"
+                                           if count else ""), ""]
+    summary = []
+    for group, failures in zip(verdict.groups, verdict.failures, strict=True):
+        baseline = f"{len(group.baseline)} runs" if group.baseline else (
+            "not comparable" if (group.baseline_note or "").startswith("not comparable")
+            else "none")
+        summary.append([group.spec.name, len(group.runs), baseline,
+                        "FAIL" if failures else "pass"])
+    if summary:
+        lines += [_table(summary, ["spec", "runs", "baseline", "verdict"]), ""]
+    for group, failures in zip(verdict.groups, verdict.failures, strict=True):
+        lines += [f"## {group.spec.name}: {'FAIL' if failures else 'pass'}", "",
+                  f"- runs: {_describe_runs(group)}"]
+        if group.baseline:
+            lines.append(f"- baseline: {len(group.baseline)} comparable runs, seed "
+                         f"{_seed_list(group.baseline)}")
+        else:
+            lines.append(f"- baseline: {group.baseline_note}")
+        if group.band is not None:
+            lines.append(f"- band: {group.band.metric} in [{group.band.low:.2f}, "
+                         f"{group.band.high:.2f}] ({group.band_source}), checked on the seed mean")
+        lines += [f"- note: {n}" for n in group.notes]
+        lines += ["", metrics_table(group), ""]
+        if failures:
+            lines += ["Failures:", ""] + [f"- {f}" for f in failures] + [""]
+    if verdict.not_comparable or verdict.skipped:
+        lines += ["## Not gated", ""]
+        lines += [f"- {n}" for n in verdict.not_comparable + verdict.skipped] + [""]
+    lines += ["Regression: a drop of the seed mean that is significant (one-sided Welch t-test, "
+              "p < ci.alpha) and larger than the spec's ci.min_effect. Band: checked on the "
+              "seed mean. Runs of another spec hash, schedule, data checksum, device or "
+              "execution mode are not comparable and are not compared.", ""]
+    return "\n".join(lines)
+
+
+__all__ = ["BandCheck", "Check", "Comparison", "CompleteRuns", "CurveCheck", "FiniteLoss",
+           "Group", "RegressionCheck", "StuckAtChance", "Verdict", "checks_for", "compare",
+           "differences", "identity", "judge", "load_run_files", "make_groups",
+           "render_verdict"]
+
+
+# ---------------------------------------------------------------------------------------------
+# harness gate --run: train the CI schedule of each spec, then judge
+
+
+def fresh_seeds(spec: Spec, count: int, baseline_dir: Path | None,
+                start: int | None = None) -> list[int]:
+    """``count`` seeds for a gate run: from ``start``, else after the highest seed stored in the
+    spec's baseline (so the two samples are independent), else from the spec's seed."""
+    if start is None:
+        stored = [s for s in seeds_of(baseline_runs(baseline_dir, spec)) if s is not None] \
+            if baseline_dir is not None else []
+        start = max(stored) + 1 if stored else spec.train.seed
+    return list(range(start, start + count))
+
+
+def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
+           seeds: int | None = None, start: int | None = None,
+           stream: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Train every spec's CI schedule, ``ci.seeds`` seeds each (or ``seeds``).
+
+    Args:
+        options: a :class:`harness.pipeline.RunOptions` for data, out, mode and determinism.
+
+    Returns:
+        ``(runs, skipped)``: the results of every run, and the specs not run, with the reason.
+    """
+    from dataclasses import replace
+
+    from .build import CompiledModels
+    from .pipeline import RunOptions, run_seeds
+
+    runs: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    models = CompiledModels()
+    for spec in specs:
+        if spec.ci is None:
+            why = "architecture only" if not spec.trains else "no ci section"
+            skipped.append(f"{spec.name} ({spec.path}): {why}, not gated")
+            continue
+        ci_options = replace(RunOptions.for_ci(spec), data=options.data, out=options.out,
+                             mode=options.mode, deterministic=options.deterministic)
+        chosen = fresh_seeds(spec, seeds or spec.ci.seeds, baseline_dir, start)
+        print(f"== {spec.name}: CI schedule, seed {', '.join(map(str, chosen))}", file=stream,
+              flush=True)
+        runs.extend(run_seeds(spec, ci_options, chosen, stream, models))
+    return runs, skipped

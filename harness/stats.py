@@ -1,0 +1,137 @@
+"""Statistics over seeds: per-run figures, mean / standard deviation / 95% CI, one-sided tests.
+
+A single run of these models swings by several points of val_acc between seeds, so the harness
+judges a model by several seeds: :func:`summarize` gives the mean, the sample standard deviation
+and a Student-t 95% confidence interval of the mean (``scipy.stats.t.interval``);
+:func:`one_sided_p` says how likely a drop (or a rise) of the seed mean is under noise alone
+(Welch's t-test, ``scipy.stats.ttest_ind(equal_var=False)``).
+
+Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# metric -> (label with unit, +1 when higher is better / -1 when lower is better)
+METRICS: dict[str, tuple[str, int]] = {
+    "best_val_acc": ("best val_acc", +1),
+    "final_val_acc": ("final val_acc", +1),
+    "test_acc": ("test acc", +1),
+    "epoch_time_s": ("epoch time (s)", -1),
+}
+CONFIDENCE = 0.95
+
+
+def run_figures(results: dict[str, Any]) -> dict[str, float | None]:
+    """The gated figures of one run: best and final val_acc, test acc, epoch time (s).
+
+    ``epoch_time_s`` is the median epoch time after the first (the first epoch includes tracing
+    and XLA compilation, and only the first seed of a spec pays for it), or the only epoch's time.
+    """
+    from .report import summary_figures
+
+    figures = summary_figures(results)
+    return {
+        "best_val_acc": figures["best_val_acc"],
+        "final_val_acc": figures["final_val_acc"],
+        "test_acc": figures["test_acc"],
+        "epoch_time_s": figures["median_epoch_time_s"],
+    }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean, sample standard deviation (ddof=1) and 95% CI of the mean over ``n`` seeds.
+
+    ``std`` and the CI are None for a single value (no spread can be measured from one run).
+    """
+
+    values: tuple[float, ...]
+    mean: float
+    std: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "mean": self.mean, "std": self.std, "ci95": (
+            None if self.ci_low is None else [self.ci_low, self.ci_high]), "values": self.values}
+
+
+def summarize(values: Sequence[float]) -> Summary | None:
+    """Summary of the finite values (None when there are none)."""
+    import numpy as np
+    from scipy import stats
+
+    vals = tuple(float(v) for v in values if v is not None and math.isfinite(v))
+    if not vals:
+        return None
+    mean = float(np.mean(vals))
+    if len(vals) < 2:
+        return Summary(vals, mean, None, None, None)
+    std = float(np.std(vals, ddof=1))
+    if std == 0.0:
+        return Summary(vals, mean, 0.0, mean, mean)
+    low, high = stats.t.interval(CONFIDENCE, len(vals) - 1, loc=mean, scale=stats.sem(vals))
+    return Summary(vals, mean, std, float(low), float(high))
+
+
+def summarize_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Summary | None]:
+    """:func:`summarize` of each metric in :data:`METRICS` over several runs."""
+    figures = [run_figures(r) for r in runs]
+    return {m: summarize([f[m] for f in figures]) for m in METRICS}
+
+
+@dataclass(frozen=True)
+class OneSided:
+    """A one-sided p-value and the name of the test that gave it."""
+
+    p: float | None
+    test: str
+
+
+def one_sided_p(current: Sequence[float], baseline: Sequence[float],
+                alternative: Literal["less", "greater"]) -> OneSided:
+    """p-value of "the current mean is ``alternative`` than the baseline mean" under noise.
+
+    Welch's t-test (``scipy.stats.ttest_ind(equal_var=False)``) when both sides have two or more
+    runs. When one side has a single run, that run is tested against the other side's spread with
+    the prediction interval of a new observation, t = (x - mean) / (s * sqrt(1 + 1/n)) on n - 1
+    degrees of freedom (Welch's test is not defined for one run). With no spread on either side,
+    p is 0 or 1 by whether the means differ in that direction; with one run on each side, None.
+    """
+    import numpy as np
+    from scipy import stats
+
+    cur = np.asarray(current, dtype=float)
+    base = np.asarray(baseline, dtype=float)
+    if len(cur) == 0 or len(base) == 0 or (len(cur) < 2 and len(base) < 2):
+        return OneSided(None, "too few runs")
+    diff = cur.mean() - base.mean()
+    spread = (cur.std(ddof=1) if len(cur) > 1 else 0.0) + (
+        base.std(ddof=1) if len(base) > 1 else 0.0)
+    if spread == 0.0:
+        hit = diff < 0 if alternative == "less" else diff > 0
+        return OneSided(0.0 if hit else 1.0, "no spread")
+    if len(cur) > 1 and len(base) > 1:
+        res = stats.ttest_ind(cur, base, equal_var=False, alternative=alternative)
+        return OneSided(float(res.pvalue), "Welch t")
+    single, many = (cur, base) if len(cur) == 1 else (base, cur)
+    scale = many.std(ddof=1) * math.sqrt(1 + 1 / len(many))
+    t = (single[0] - many.mean()) / scale
+    if len(cur) != 1:
+        t = -t  # the statistic is current minus baseline either way
+    dist = stats.t(len(many) - 1)
+    p = dist.cdf(t) if alternative == "less" else dist.sf(t)
+    return OneSided(float(p), "prediction t")
+
+
+__all__ = ["METRICS", "Summary", "OneSided", "one_sided_p", "run_figures", "summarize",
+           "summarize_runs"]

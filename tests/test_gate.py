@@ -1,0 +1,260 @@
+"""harness.gate: check objects and verdicts on hand-written runs (tests/data/gate/), CLI codes.
+
+Every scenario folder holds three made-up runs (seeds 5-7) of tests/data/specs/good_gate.yaml;
+``baseline/`` holds five (seeds 0-4): best val_acc 0.8326 +/- 0.0070, test acc 0.8202 +/- 0.0068.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.errors import UsageError
+from harness.gate import (
+    BandCheck,
+    CompleteRuns,
+    CurveCheck,
+    StuckAtChance,
+    compare,
+    differences,
+    fresh_seeds,
+    judge,
+    load_run_files,
+    make_groups,
+)
+from harness.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+GATE = Path("tests/data/gate")  # relative: the golden verdict shows these paths
+SPEC = Path("tests/data/specs/good_gate.yaml")
+METRICS = ("best_val_acc", "final_val_acc", "test_acc", "epoch_time_s")
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def _runs(name: str) -> list[dict]:
+    return [doc for _, doc in load_run_files([GATE / name])]
+
+
+def _group(name: str, runs: list[dict] | None = None):
+    groups, not_comparable = make_groups(runs or _runs(name), [load_spec(SPEC)],
+                                         GATE / "baseline")
+    # The fixtures carry good_gate.yaml's spec hash: after an edit of its model, data or train
+    # section, put the new hash (and section hashes) into every tests/data/gate/*/runs/*.json.
+    assert len(groups) == 1 and not not_comparable, not_comparable
+    return groups[0]
+
+
+SCENARIOS = [
+    # (folder, failure messages (their beginnings, in order), verdict of each metric)
+    ("same", [], ["pass"] * 4),
+    # one seed 0.07 low: the mean drops 0.018, less than min_effect and not significant
+    ("noisy", [], ["pass"] * 4),
+    # a consistent drop of 0.015: significant (p < 0.01) but smaller than min_effect 0.03
+    ("small_drop", [], ["pass"] * 4),
+    ("improved", [], ["improvement"] * 3 + ["pass"]),
+    ("regressed", ["regression: best val_acc mean 0.7920 of 3 runs vs baseline 0.8326 of 5 "
+                   "(drop 0.0406 > min_effect 0.03; Welch t one-sided p = 0.0013 < 0.05)",
+                   "regression: final val_acc", "regression: test acc mean 0.7827",
+                   "diverged from the baseline curve at epoch 2: val_acc mean 0.7920"],
+     ["regression"] * 3 + ["pass"]),
+    ("stuck", ["stuck at chance: 3 of 3 runs (seed 5, 6, 7) after epoch 2: val_acc 0.5000, "
+               "0.4980, 0.5030",
+               "band miss: best_val_acc mean 0.5017 of 3 runs is below "
+               "tests/data/specs/good_gate.yaml: ci.band [0.75, 0.90]",
+               "regression: best val_acc", "regression: final val_acc", "regression: test acc",
+               "diverged from the baseline curve at epoch 1: val_acc mean 0.5010 of 3 runs is "
+               "below the baseline's 0.7926 +/- 3 x 0.0167 = [0.7424, 0.8428] (5 runs)"],
+     ["regression"] * 3 + ["pass"]),
+    ("nan", ["NaN or infinite loss in 1 of 3 runs (seed 5); seed 5: loss became nan at epoch 2"],
+     ["pass"] * 4),
+    ("diverged", ["diverged from the baseline curve at epoch 1: val_acc mean 0.7000"],
+     ["pass"] * 4),
+    ("slower", ["regression: epoch time (s) mean 16.0 of 3 runs vs baseline 10.0 of 5 "
+                "(+59.7% > min_effect 50%"], ["pass"] * 3 + ["regression"]),
+    ("other_device", [], ["not comparable"] * 4),
+]
+
+
+@pytest.mark.parametrize(("folder", "failures", "verdicts"), SCENARIOS,
+                         ids=[s[0] for s in SCENARIOS])
+def test_scenario(folder, failures, verdicts):
+    group = _group(folder)
+    found = judge([group]).failures[0]
+    assert len(found) == len(failures), found
+    for message, start in zip(found, failures, strict=True):
+        assert message.startswith(start), (message, start)
+    assert [compare(group, m).verdict for m in METRICS] == verdicts
+
+
+def test_other_device_names_the_difference_and_still_checks_the_band():
+    group = _group("other_device")
+    assert group.baseline_note == (
+        "not comparable: the 5 baseline run(s) in tests/data/gate/baseline/gate_rnn/runs differ "
+        "in device CPU Other CPU (2 cores) vs CPU Test CPU (2 cores)")
+    broken = copy.deepcopy(group)
+    broken.band = broken.band.model_copy(update={"low": 0.85})
+    assert BandCheck()(broken).startswith("band miss: best_val_acc mean 0.8323 of 3 runs is below")
+
+
+def test_runs_of_another_spec_version_are_not_gated():
+    groups, not_comparable = make_groups(_runs("other_spec"), [load_spec(SPEC)], GATE / "baseline")
+    assert groups == []
+    assert not_comparable == ["gate_rnn: 3 run(s) made with another version of "
+                              "tests/data/specs/good_gate.yaml (data section changed): not "
+                              "comparable, not gated"]
+
+
+def test_differences_name_every_key():
+    a, b = _runs("same")[0], copy.deepcopy(_runs("same")[0])
+    b["execution"]["deterministic"] = True
+    b["schedule"]["epochs"] = 3
+    b["data"]["checksum"] = "cd" * 32
+    assert differences(a, b) == [
+        "schedule epochs 2, batch_size 2, train_samples all, test_samples 100, "
+        "validation_split 0.5 vs epochs 3, batch_size 2, train_samples all, test_samples 100, "
+        "validation_split 0.5",
+        "data checksum abababababab vs cdcdcdcdcdcd",
+        "execution mode xla vs xla, deterministic",
+    ]
+    assert differences(a, a) == []
+
+
+def test_incomplete_runs_are_left_out_and_none_complete_fails():
+    runs = _runs("same")
+    runs[0] = {**runs[0], "status": "interrupted"}
+    group = _group("same", runs)
+    assert len(group.complete) == 2
+    assert group.notes == ["left out: 1 run(s) that did not finish (seed 5, status interrupted)"]
+    assert CompleteRuns()(group) is None
+    every = _group("same", [{**r, "status": "running"} for r in _runs("same")])
+    assert CompleteRuns()(every) == "no complete run among 3 (status running)"
+
+
+def test_stuck_needs_two_epochs_and_both_signs_of_chance():
+    check = StuckAtChance()
+    one_epoch = {"history": {"val_acc": [0.50], "loss": [0.693]}}
+    assert check.stuck(one_epoch) is None
+    assert check.stuck({"history": {"val_acc": [0.5, 0.51], "loss": [0.7, 0.70]}}) == (0.51, 0.7)
+    # at chance on val_acc but learning (loss well below ln 2): overfitting, not stuck
+    assert check.stuck({"history": {"val_acc": [0.5, 0.51], "loss": [0.6, 0.45]}}) is None
+
+
+def test_without_validation_stuck_uses_acc_and_the_curve_uses_loss():
+    # A spec with validation_split 0 (the dense baseline) records no val_acc or val_loss.
+    runs = _runs("stuck")
+    for run in runs:
+        run["history"] = {"loss": run["history"]["loss"], "acc": [0.5, 0.51]}
+    group = _group("stuck", runs)
+    for run in group.baseline:
+        run["history"] = {k: run["history"][k] for k in ("loss", "acc")}
+    assert StuckAtChance()(group).startswith("stuck at chance: 3 of 3 runs")
+    assert CurveCheck()(group).startswith("diverged from the baseline curve at epoch 1: loss mean "
+                                          "0.6936 of 3 runs is above the baseline's 0.6050")
+
+
+def test_curve_check_needs_two_baseline_runs():
+    group = _group("stuck")
+    group.baseline = group.baseline[:1]
+    assert CurveCheck()(group) is None
+
+
+def test_fresh_seeds_follow_the_baseline():
+    spec = load_spec(SPEC)
+    assert fresh_seeds(spec, 3, GATE / "baseline") == [5, 6, 7]
+    assert fresh_seeds(spec, 2, GATE / "nowhere") == [0, 1]
+    assert fresh_seeds(spec, 2, GATE / "baseline", start=10) == [10, 11]
+
+
+def test_a_run_given_twice_counts_once():
+    files = load_run_files([GATE / "same", GATE / "same" / "runs" / "seed5.json"])
+    assert [f.name for f, _ in files] == ["seed5.json", "seed6.json", "seed7.json"]
+
+
+def test_results_of_a_spec_not_given_is_a_usage_error():
+    other = load_spec("tests/data/specs/good_tiny.yaml")
+    with pytest.raises(UsageError, match="results of spec 'gate_rnn'.*pass its spec file"):
+        make_groups(_runs("same"), [other], GATE / "baseline")
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+def _gate(*args: str) -> int:
+    return main(["gate", str(SPEC), "--baseline", str(GATE / "baseline"), *args])
+
+
+def test_gate_regression_exits_1_and_writes_the_golden_verdict(tmp_path, capsys):
+    verdict = tmp_path / "verdict.md"
+    code = _gate("--results", str(GATE / "regressed"), "--verdict", str(verdict))
+    out, err = capsys.readouterr()
+    assert code == 1
+    golden = (GATE / "verdict_regressed.md").read_text()
+    assert verdict.read_text() == golden
+    assert golden in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: gate: 4 failure(s): gate_rnn: "
+                                                   "regression: best val_acc")
+
+
+@pytest.mark.parametrize("folder", ["same", "noisy", "improved", "other_device", "other_spec"])
+def test_gate_passes_exit_0(folder, tmp_path, capsys):
+    assert _gate("--results", str(GATE / folder), "--verdict", str(tmp_path / "v.md")) == 0
+    assert "gate: pass" in capsys.readouterr().out
+    assert (tmp_path / "v.md").read_text().startswith("# Accuracy gate: PASS")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "give --results FILE... (results to judge) or --run"),
+    (["--run", "--results", "x.json"], "give --results FILE... (results to judge) or --run"),
+    (["--results", "tests/data/gate/missing"], "tests/data/gate/missing: no such results file"),
+    (["--results", "tests/data/specs"], "tests/data/specs: no run files (runs/*.json)"),
+    (["--results", "tests/data/gate/same", "--baseline", "nowhere"],
+     "--baseline nowhere: no such folder"),
+])
+def test_gate_usage_errors_exit_2(args, message, tmp_path, capsys):
+    code = main(["gate", str(SPEC), "--verdict", str(tmp_path / "v.md"), *args,
+                 *([] if "--baseline" in args else ["--baseline", str(GATE / "baseline")])])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "v.md").exists()
+
+
+def test_gate_on_stored_results_does_not_import_tensorflow(tmp_path):
+    code = (
+        "import sys\nfrom harness.cli import main\n"
+        f"main(['gate', {str(SPEC)!r}, '--results', {str(GATE / 'same')!r}, '--baseline', "
+        f"{str(GATE / 'baseline')!r}, '--verdict', {str(tmp_path / 'v.md')!r}])\n"
+        "print('HEAVY', [m for m in ('tensorflow', 'keras') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_catalog_baselines_match_their_specs():
+    """Every catalog spec with a ci section has a committed baseline of five or more runs of its
+    current version and CI schedule, whose mean lies inside the ci band calibrated from it."""
+    from harness.pipeline import RunOptions
+    from harness.spec import discover_specs, load_specs
+    from harness.stats import run_figures, summarize
+
+    for spec in load_specs(discover_specs(["specs"])):
+        if spec.ci is None:
+            continue
+        runs = [doc for _, doc in load_run_files([Path("reports/baseline") / spec.name])]
+        schedule = RunOptions.for_ci(spec).schedule_of(spec)
+        assert len(runs) >= 5, spec.name
+        assert {r["spec"]["hash"] for r in runs} == {spec.content_hash()}, spec.name
+        assert all(r["schedule"] == schedule and r["status"] == "complete" for r in runs)
+        mean = summarize([run_figures(r)[spec.ci.band.metric] for r in runs]).mean
+        assert spec.ci.band.low <= mean <= spec.ci.band.high, (spec.name, mean)
