@@ -253,7 +253,8 @@ def _band_miss(band, runs: list[dict]) -> str | None:
     if band.low <= summary.mean <= band.high:
         return None
     what = f"mean of {summary.n} seeds " if summary.n > 1 else ""
-    return f"{band.metric} {what}= {summary.mean} outside the band [{band.low}, {band.high}]"
+    return (f"{band.metric} {what}= {summary.mean:.4f} outside the band "
+            f"[{band.low}, {band.high}]")
 
 
 def _seed_statistics(spec, runs: list[dict], folder: Path) -> str:

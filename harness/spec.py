@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import SpecError
 
@@ -38,6 +38,43 @@ REMOVED_KERAS2_ARGS = {
     "input_length": "remove it: Keras 3 takes the sequence length from the model input "
     "(model.input.shape) and data.maxlen",
 }
+
+
+# Names Keras 3 resolves with keras.activations/optimizers/losses.get(); checked here so that a
+# typo is a spec error at validate time, not a traceback after the data is loaded.
+# tests/test_spec.py checks every name against Keras itself, so the lists cannot drift silently.
+ACTIVATIONS = (
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
+    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
+    "sparse_plus", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink", "threshold",
+)
+OPTIMIZERS = (
+    "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lion",
+    "nadam", "rmsprop", "sgd",
+)
+LOSSES = (
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "hinge", "huber",
+    "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_error", "mean_squared_logarithmic_error", "poisson",
+    "sparse_categorical_crossentropy", "squared_hinge", "mse", "mae", "mape", "msle",
+)
+
+
+def _known(kind: str, names: tuple[str, ...]):
+    def check(value: str) -> str:
+        if value not in names:
+            hint = _did_you_mean(value, names) or f" (known: {', '.join(names)})"
+            raise ValueError(f"unknown {kind} '{value}'{hint}")
+        return value
+
+    return AfterValidator(check)
+
+
+Activation = Annotated[str, _known("activation", ACTIVATIONS)]
+Optimizer = Annotated[str, _known("optimizer", OPTIMIZERS)]
+Loss = Annotated[str, _known("loss", LOSSES)]
 
 
 class _Frozen(BaseModel):
@@ -95,7 +132,7 @@ class Embedding(_Layer):
 class Dense(_Layer):
     type: Literal["Dense"]
     units: PositiveInt
-    activation: str | None = None
+    activation: Activation | None = None
     use_bias: bool = True
 
 
@@ -106,7 +143,7 @@ class Dropout(_Layer):
 
 class _Recurrent(_Layer):
     units: PositiveInt
-    activation: str = "tanh"
+    activation: Activation = "tanh"
     return_sequences: bool = False
     dropout: Fraction = 0.0
     recurrent_dropout: Fraction = 0.0
@@ -122,12 +159,12 @@ class SimpleRNN(_Recurrent):
 
 class LSTM(_Recurrent):
     type: Literal["LSTM"]
-    recurrent_activation: str = "sigmoid"
+    recurrent_activation: Activation = "sigmoid"
 
 
 class GRU(_Recurrent):
     type: Literal["GRU"]
-    recurrent_activation: str = "sigmoid"
+    recurrent_activation: Activation = "sigmoid"
     reset_after: bool = True
 
 
@@ -194,9 +231,9 @@ class DataSpec(_Frozen):
 
 
 class TrainSpec(_Frozen):
-    optimizer: str = "rmsprop"
+    optimizer: Optimizer = "rmsprop"
     learning_rate: Annotated[float, Field(gt=0)] | None = None
-    loss: str = "binary_crossentropy"
+    loss: Loss = "binary_crossentropy"
     metrics: list[str] = ["acc"]
     epochs: PositiveInt
     batch_size: PositiveInt

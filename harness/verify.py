@@ -156,7 +156,7 @@ def measure(model: keras.Model, spec: Spec) -> Verification:
         )
         rows.append(row)
         for what in row.problems:
-            problems.append(f"model.layers[{i}] ({row.type}): {what} differ")
+            problems.append(f"model.layers[{i}] ({row.type}): {_difference(row, what)}")
         if expect is not None and expect.trainable_params is not None:
             if expect.trainable_params != row.trainable_params:
                 problems.append(f"model.layers[{i}] ({row.type}): trainable params differ")
@@ -175,6 +175,17 @@ def measure(model: keras.Model, spec: Spec) -> Verification:
         if want is not None and want != totals[key]:
             problems.append(f"model.expect.{key}: expected {want:,}, built {totals[key]:,}")
     return Verification(rows, totals, expected_totals, problems)
+
+
+def _difference(row: LayerRow, what: str) -> str:
+    """One problem of a row with its figures: what the spec says against what was built."""
+    if what == "output shape":
+        return (f"output shape differs: expected {_fmt_shape(row.expected_shape)}, "
+                f"built {_fmt_shape(row.shape)}")
+    if what == "params":
+        return f"params differ: expected {row.expected_params:,}, built {row.params:,}"
+    return (f"expected params {row.expected_params:,} disagree with the closed-form count "
+            f"{row.closed_form_params:,} of the layer's equations")
 
 
 def verify_model(model: keras.Model, spec: Spec) -> Verification:

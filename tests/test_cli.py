@@ -75,7 +75,7 @@ def test_wrong_expected_params_prints_a_table_and_writes_nothing(tmp_path):
     assert proc.returncode == 1
     line = _one_line_error(proc)
     assert "bad_params.yaml: the built model does not match the spec" in line
-    assert "model.layers[1] (SimpleRNN): params differ" in line
+    assert "model.layers[1] (SimpleRNN): params differ: expected 25, built 24" in line
     assert "| simple_rnn (SimpleRNN)" in proc.stderr  # the expected-vs-actual table
     assert not list(out.rglob("*.json"))
 

@@ -135,3 +135,30 @@ def test_content_hash_leaves_out_the_ci_section_and_defaults():
     assert changed.content_hash() != base.content_hash()
     assert [k for k, v in changed.section_hashes().items()
             if v != base.section_hashes()[k]] == ["data"]
+
+
+def test_known_names_are_the_ones_keras_resolves():
+    import keras
+
+    from harness.spec import ACTIVATIONS, LOSSES, OPTIMIZERS
+
+    for name in ACTIVATIONS:
+        assert callable(keras.activations.get(name)), name
+    for name in OPTIMIZERS:
+        assert isinstance(keras.optimizers.get(name), keras.optimizers.Optimizer), name
+    for name in LOSSES:
+        assert callable(keras.losses.get(name)), name
+
+
+@pytest.mark.parametrize(("section", "key", "value", "message"), [
+    ("train", "optimizer", "rmsprob", "train.optimizer: unknown optimizer 'rmsprob'; did you "
+     "mean 'rmsprop'?"),
+    ("train", "loss", "binary_crossentropyy", "train.loss: unknown loss 'binary_crossentropyy'; "
+     "did you mean 'binary_crossentropy'?"),
+])
+def test_misspelled_keras_names(section, key, value, message):
+    doc = load_spec(SPECS / "good_tiny.yaml").model_dump(mode="json", exclude_unset=True)
+    doc[section][key] = value
+    with pytest.raises(SpecError) as exc:
+        parse_spec(doc, "x.yaml")
+    assert message in str(exc.value)
