@@ -176,8 +176,8 @@ class Comparison:
     ``change`` is current mean minus baseline mean (accuracy) or the relative change in percent
     (epoch time); ``p`` is the one-sided p-value in the direction of the change (``test`` names
     the test and the direction); ``verdict`` is pass, regression, improvement, not comparable,
-    no baseline, no result, not recorded (no validation), too few runs, or ``... (not gated)``
-    when the spec sets no min_effect for the metric.
+    no baseline, no result, not recorded (no validation), too few runs, or for a metric the
+    spec sets no min_effect for, ``lower``/``higher``/``slower``/``faster (not gated)``.
     """
 
     metric: str
@@ -226,7 +226,10 @@ def compare(group: Group, metric: str) -> Comparison:
     else:
         verdict = "pass"
     if effect is None and verdict in ("regression", "improvement"):
-        verdict += " (not gated)"
+        # Reported, never failed: say which way it moved, not "regression".
+        worse_word = "lower" if better > 0 else "slower"
+        better_word = "higher" if better > 0 else "faster"
+        verdict = f"{worse_word if verdict == 'regression' else better_word} (not gated)"
     shown = worse if size >= 0 else gain
     direction = ("drop" if better > 0 else "rise") if size >= 0 else (
         "rise" if better > 0 else "drop")

@@ -258,3 +258,11 @@ def test_catalog_baselines_match_their_specs():
         assert all(r["schedule"] == schedule and r["status"] == "complete" for r in runs)
         mean = summarize([run_figures(r)[spec.ci.band.metric] for r in runs]).mean
         assert spec.ci.band.low <= mean <= spec.ci.band.high, (spec.name, mean)
+
+
+def test_a_metric_without_min_effect_is_reported_not_gated():
+    group = _group("slower")
+    group.spec = group.spec.model_copy(update={"ci": group.spec.ci.model_copy(update={
+        "min_effect": group.spec.ci.min_effect.model_copy(update={"epoch_time_pct": None})})})
+    assert compare(group, "epoch_time_s").verdict == "slower (not gated)"
+    assert judge([group]).failures == [[]]

@@ -58,7 +58,9 @@ def test_the_unchanged_catalog_passes(real_archive, tmp_path):
         assert section.startswith(f"## {spec.name}: pass"), section
         # judged against its committed baseline, not merely against its band
         assert re.search(r"- baseline: \d+ comparable runs", section), section
-        assert "| regression" not in section and "| MISS" not in section, section
+        # No gated regression or band miss (epoch time is reported, not gated: "slower (not
+        # gated)" says how busy the shared CPU was)
+        assert not re.search(r"\| regression +\|", section) and "| MISS" not in section, section
 
 
 def test_post_padded_lstm_without_a_mask_fails(real_archive, tmp_path):
