@@ -304,7 +304,10 @@ def plot_history(results: dict[str, Any], metric: str) -> bytes:
             ax.plot(range(1, len(val) + 1), val, "-", color=colour,
                     label=f"Validation {label} ({source})")
     title = "accuracy" if metric == "acc" else "loss"
-    ax.set_title(f"Training and validation {title}")
+    # A run without validation_split (the dense baseline) has no validation curve to name.
+    has_val = bool(hist.get(f"val_{metric}") or ref.get(f"val_{metric}"))
+    ax.set_title(f"Training and validation {title}" if has_val else f"Training {title}")
+    ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
     ax.set_xlabel("epoch")
     ax.set_ylabel(label)
     ax.legend(fontsize=8)
