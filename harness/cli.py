@@ -24,8 +24,8 @@ DEFAULT_BASELINE = "reports/baseline"
 
 
 def _quiet_tensorflow() -> None:
-    # TensorFlow's C++ start-up chatter (oneDNN, CPU features, CUDA probing) hides the progress
-    # lines; users who want it can set TF_CPP_MIN_LOG_LEVEL themselves.
+    # Hides TensorFlow's C++ INFO/WARNING logs printed after start-up; the absl lines TF 2.21
+    # prints while importing (oneDNN, cuInit) ignore it. Users can set the variable themselves.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

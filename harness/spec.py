@@ -111,8 +111,7 @@ class _Layer(_Frozen):
 
     def keras_config(self) -> dict[str, Any]:
         """The Keras constructor arguments the spec wrote (Keras defaults for the rest)."""
-        config = self.model_dump(exclude_unset=True, exclude={"type", "expect"})
-        return config
+        return self.model_dump(exclude_unset=True, exclude={"type", "expect"})
 
     def expected_rank(self, input_rank: int) -> int:
         """Rank of this layer's output for an input of ``input_rank`` (batch included)."""
