@@ -210,8 +210,9 @@ class Trial:
 class HarnessTraining:
     """Training through the harness as ``harness run`` does it: ``build_model``,
     ``compile_model`` and ``train_model`` with its per-epoch recorder, NaN check and progress
-    lines (printed to a buffer), and after every epoch a checkpoint (weights and optimizer
-    state) and the run file, written atomically (in a temporary folder)."""
+    lines (printed to a buffer), and after every epoch the run file and, on the schedule of
+    :class:`harness.checkpoint.Checkpointer`, a checkpoint (weights and optimizer state), written
+    atomically (in a temporary folder)."""
 
     variant = "harness"
 
@@ -223,6 +224,7 @@ class HarnessTraining:
         self._folder = tempfile.TemporaryDirectory(prefix="harness-bench-")
         self._epochs_done = 0
         self._last_saves: list[float] = []
+        self._checkpoints = None
 
     def setup(self) -> None:
         """Build, compile and train the warm-up epoch."""
@@ -264,24 +266,27 @@ class HarnessTraining:
         return model
 
     def _fit(self, model, epochs: int) -> list[float]:
-        from .checkpoint import checkpoint_path, save_checkpoint
+        from .checkpoint import Checkpointer
         from .results import SCHEMA_VERSION, write_json_atomic
         from .train import train_model
 
         folder = Path(self._folder.name)
+        if self._checkpoints is None:  # one schedule across the warm-up and every round
+            self._checkpoints = Checkpointer(folder, "bench")
         before = self._epochs_done
 
         def save_epoch(outcome) -> None:
-            # as pipeline.run_spec's: checkpoint, then the run file naming it, then drop the
-            # checkpoint before
+            # as pipeline.run_spec's: a checkpoint when due, and the run file
             t0 = time.perf_counter()
             done = before + outcome.epochs_done
-            save_checkpoint(model, checkpoint_path(folder, "bench", done))
-            write_json_atomic(folder / "run.json", {
-                "schema_version": SCHEMA_VERSION, "status": "running",
-                "history": outcome.history, "epoch_time_s": outcome.epoch_time_s,
-                "epochs_done": done, "checkpoint": {"epoch": done}})
-            checkpoint_path(folder, "bench", done - 1).unlink(missing_ok=True)
+
+            def write_run(epoch: int | None) -> None:
+                write_json_atomic(folder / "run.json", {
+                    "schema_version": SCHEMA_VERSION, "status": "running",
+                    "history": outcome.history, "epoch_time_s": outcome.epoch_time_s,
+                    "epochs_done": done, "checkpoint": epoch and {"epoch": epoch}})
+
+            self._checkpoints.after_epoch(model, done, outcome.epoch_time_s[-1], write_run)
             saves.append(time.perf_counter() - t0)
 
         saves: list[float] = []

@@ -155,7 +155,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     base = RunOptions(data=args.data, out=args.out or ("reports/ci" if args.ci else "reports"),
                       mode=args.mode, epochs=args.epochs, train_samples=args.train_samples,
                       test_samples=args.test_samples, device=args.device, resume=args.resume,
-                      deterministic=args.deterministic)
+                      deterministic=args.deterministic,
+                      checkpoint_every_epoch=args.checkpoint_every_epoch)
     misses = []
     models = CompiledModels()
     for spec in specs:
@@ -166,7 +167,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.ci:
             options = RunOptions.for_ci(spec, data=base.data, out=base.out, mode=base.mode,
                                         device=base.device, resume=base.resume,
-                                        deterministic=base.deterministic)
+                                        deterministic=base.deterministic,
+                                        checkpoint_every_epoch=base.checkpoint_every_epoch)
         # A resumed run takes its seed from the run it resumes unless --seed is given.
         seeds = [args.seed[0] if args.seed else None] if args.resume else _seeds(args, spec)
         # SIGTERM (kill, timeout, a job scheduler) stops training the way Ctrl-C does.
@@ -366,7 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "(an error when TensorFlow sees none)")
     p.add_argument("--resume", action="store_true",
                    help="go on with the newest interrupted run of each spec in --out, from its "
-                   "last finished epoch (options not given are the run's)")
+                   "newest checkpoint (options not given are the run's)")
+    p.add_argument("--checkpoint-every-epoch", action="store_true",
+                   help="write the checkpoint that --resume goes on from after every epoch "
+                   "(default: after the first, then as often as 1%% of the training time "
+                   "allows, which is every epoch of a full run on a CPU)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("bench", help="benchmark training and inference per spec, device and "

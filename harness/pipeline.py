@@ -3,11 +3,12 @@
 Results of every run are kept in ``<out>/<spec name>/runs/<run id>.json``; the latest complete
 run is also ``<out>/<spec name>/results.json`` with its ``report.md`` and PNGs beside it (see
 :mod:`harness.runs`). Every file is written atomically. After each finished epoch the run file is
-rewritten with status ``running`` and a checkpoint (:mod:`harness.checkpoint`) is saved beside it,
-so a run stopped by Ctrl-C or SIGTERM keeps the epochs that finished and ``--resume`` goes on from
-there. What can be known before training (a folder that cannot be written, a disk without room,
-a GPU that is not there, data that breaks :mod:`harness.contract`) stops the run before it
-starts, with nothing written.
+rewritten with status ``running``, and a checkpoint (:mod:`harness.checkpoint`) is saved beside it
+after the first epoch and then as often as 1% of the training time allows (every epoch of a full
+run on this CPU), so a run stopped by Ctrl-C or SIGTERM keeps the epochs that finished and
+``--resume`` goes on from its newest checkpoint. What can be known before training (a folder
+that cannot be written, a disk without room, a GPU that is not there, data that breaks
+:mod:`harness.contract`) stops the run before it starts, with nothing written.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class RunOptions:
             are taken from it).
         batch_size: overrides the spec's batch_size.
         deterministic: seed everything and turn on TensorFlow op determinism.
+        checkpoint_every_epoch: write a checkpoint after every epoch, not only as often as 1%
+            of the training time allows (:class:`harness.checkpoint.Checkpointer`).
         schedule: ``spec`` (the spec's own training), ``ci`` (its ci section, see
             :meth:`for_ci`) or ``custom`` (any override); recorded with the results, it decides
             which band applies and what a result can be compared with.
@@ -79,6 +82,7 @@ class RunOptions:
     batch_size: int | None = None
     deterministic: bool = False
     schedule: str = "spec"
+    checkpoint_every_epoch: bool = False
 
     @classmethod
     def for_ci(cls, spec: Spec, **kwargs: Any) -> RunOptions:
@@ -204,7 +208,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
             (:class:`RunInterrupted`); every message is one line. A band miss is not raised, it
             is in ``results["band"]["verdict"]``.
     """
-    from .checkpoint import checkpoint_path
+    from .checkpoint import Checkpointer
     from .train import EXECUTION_MODES, TrainOutcome, evaluate_model, train_model
 
     stream = stream or sys.stdout
@@ -238,16 +242,15 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
                                val_samples=outcome.val_samples)
         write_json_atomic(run_file, results)
 
-    def save_epoch(outcome: TrainOutcome) -> None:
-        # Checkpoint first, then the run file naming it, then drop the one before: a crash at
-        # any point leaves a run file whose checkpoint exists.
-        from .checkpoint import save_checkpoint
+    checkpoints = Checkpointer(runs_folder, run_id, every_epoch=options.checkpoint_every_epoch,
+                               epoch=start.epochs_done or None)
 
-        done = outcome.epochs_done
-        save_checkpoint(model, checkpoint_path(runs_folder, run_id, done))
-        results["checkpoint"] = {"epoch": done}
-        save_progress(outcome)
-        checkpoint_path(runs_folder, run_id, done - 1).unlink(missing_ok=True)
+    def save_epoch(outcome: TrainOutcome) -> None:
+        def write_run(epoch: int | None) -> None:
+            results["checkpoint"] = None if epoch is None else {"epoch": epoch}
+            save_progress(outcome)
+
+        checkpoints.after_epoch(model, outcome.epochs_done, outcome.epoch_time_s[-1], write_run)
 
     try:
         outcome = train_model(model, spec, data, epochs=options.epochs, on_epoch=save_epoch,
@@ -277,7 +280,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
         raise
     if results["status"] != "complete":
         _stopped(spec, options, results, run_file)
-    checkpoint_path(runs_folder, run_id, outcome.epochs_done).unlink(missing_ok=True)
+    checkpoints.drop()
     _drop_partial_report(run_file.with_suffix(""))
     if results.get("test"):
         print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
@@ -357,13 +360,16 @@ def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file:
     write_report(results, run_file.with_suffix(""))
     status, reason = results["status"], results["stop_reason"]
     again = f"'harness run {spec.path} --resume --out {options.out}'"
+    checkpoint = (results.get("checkpoint") or {}).get("epoch", 0)
+    there = ("there" if checkpoint == results.get("epochs_done")
+             else f"its last checkpoint, after epoch {checkpoint}")
     if status == "interrupted":
         raise RunInterrupted(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
-                             f"{again} goes on from there", results=results)
+                             f"{again} goes on from {there}", results=results)
     if status == "failed":
         raise TrainingError(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
-                            f"fix the cause, then {again} goes on from there (--debug for more)",
-                            results=results)
+                            f"fix the cause, then {again} goes on from {there} (--debug for "
+                            "more)", results=results)
     raise TrainingError(f"{spec.name}: {reason}; partial results in {run_file}", results=results)
 
 

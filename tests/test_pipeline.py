@@ -177,7 +177,7 @@ def test_disk_full_during_training_leaves_only_whole_files(harness, tmp_path, mo
 
     monkeypatch.setattr(os, "fsync", fsync)
     out = tmp_path / "out"
-    result = _run(harness, GOOD, out, "--mode", "default")
+    result = _run(harness, GOOD, out, "--mode", "default", "--checkpoint-every-epoch")
     assert result.code == 1
     assert result.error.startswith(f"error: {out}/tiny_rnn/runs/")
     assert ".epoch2.weights.h5: cannot write the checkpoint (No space left on device); free some" \

@@ -98,6 +98,26 @@ def test_interrupted_run_keeps_its_epochs_and_resumes(harness, tmp_path, monkeyp
                                                        rel=1e-5)
 
 
+def test_a_run_stopped_between_checkpoints_resumes_from_the_newest(harness, tmp_path,
+                                                                   monkeypatch):
+    # Epochs of 4 reviews are far shorter than 100 checkpoint writes: only epoch 1 gets one.
+    out = tmp_path / "out"
+    _stop_mid_epoch(monkeypatch, epoch=3, signum=signal.SIGINT)
+    stopped = harness("run", GOOD, "--data", TINY, "--out", out, "--mode", "default",
+                      "--epochs", "3")
+    monkeypatch.undo()
+    assert stopped.code == 130
+    assert stopped.error.endswith(f"'harness run {GOOD} --resume --out {out}' goes on from its "
+                                  "last checkpoint, after epoch 1")
+    doc = json.loads(_only_run_file(out).read_text())
+    assert (doc["epochs_done"], doc["checkpoint"]) == (2, {"epoch": 1})
+    assert len(doc["history"]["loss"]) == 2  # the history keeps both finished epochs
+    resumed = harness("run", GOOD, "--out", out, "--resume")
+    assert resumed.code == 0, resumed.err
+    assert f"resume: run {doc['run_id']} from epoch 1 of 3" in resumed.out
+    assert "epoch 2/3" in resumed.out and "epoch 3/3" in resumed.out
+
+
 def test_sigterm_from_outside(harness, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
