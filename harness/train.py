@@ -66,6 +66,10 @@ def _make_recorder(outcome: TrainOutcome, epochs: int, stream: TextIO,
     class EpochRecorder(keras.callbacks.Callback):
         """Times epochs, records their logs, prints one line each, stops on a NaN loss."""
 
+        # Its batch hook only reads the loss and may ask to stop, so Keras may run it on its
+        # callback thread; otherwise Keras waits for every batch's logs before the next step.
+        async_safe = True
+
         def on_epoch_begin(self, epoch, logs=None):
             self._t0 = time.perf_counter()
 

@@ -152,3 +152,15 @@ def test_a_bench_results_file_is_checked_against_its_own_schema(tmp_path):
     path = write_json_atomic(tmp_path / "results.json", broken)
     with pytest.raises(ResultsError, match=r"benchmarks\[0\]\.status: field required"):
         load_results(path)
+
+
+def test_a_full_epoch_bench_says_so_and_estimates_nothing():
+    slice_text = render_bench_report(_results())
+    assert "On this slice the speed-up reads lower than on full epochs" in slice_text
+    assert "A full epoch is estimated from the slice's time per sample" in slice_text
+    results = _results()
+    results["settings"]["full_epochs"] = True
+    text = render_bench_report(results)
+    assert "- data: full epochs (all 25,000 training reviews" in text
+    assert "On this slice" not in text and "estimated from the slice" not in text
+    assert "Full epochs: the book's 20,000 training + 5,000 validation reviews" in text
