@@ -98,6 +98,13 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 # Sections
 
 
+def _spread(comp: dict[str, Any], mode: str) -> float | None:
+    """Slowest over fastest whole-fit round of the plain script in ``mode``: the run's noise."""
+    rounds = next((t["timed_s"] for t in comp.get("trials", [])
+                   if (t["variant"], t["mode"]) == ("plain", mode)), None)
+    return max(rounds) / min(rounds) if rounds and min(rounds) > 0 else None
+
+
 def settings_section(results: dict[str, Any]) -> list[str]:
     s = results.get("settings", {})
     machine = results.get("machine", {})
@@ -159,7 +166,7 @@ def targets_section(results: dict[str, Any]) -> list[str]:
                 _f(comp["harness_best_fit_time_per_epoch_s"].get(mode), "{:.2f}"),
                 _f(ratio, "{:.3f}"), _f(o.get("ratio_epochs_paired_median"), "{:.3f}"),
                 _f(o.get("ratio_in_fit"), "{:.3f}"), _f(o.get("ratio_epochs_cpu_time"), "{:.3f}"),
-                _f(o.get("ratio_total"), "{:.3f}"),
+                _f(o.get("ratio_total"), "{:.3f}"), _f(_spread(comp, mode), "{:.3f}"),
                 f"<= {o['target']:.2f}", _verdict(None if ratio is None else ratio <= o["target"]),
             ])
         s = comp.get("speedup_xla_vs_plain_default")
@@ -200,13 +207,18 @@ def targets_section(results: dict[str, Any]) -> list[str]:
         "after the first epoch, then as often as 1% of the training time allows). Two views "
         "that are less disturbed: inside fit (epoch start to end, plus the harness's "
         "per-epoch saving), which leaves out Keras's fit set-up and tear-down that vary from "
-        "call to call on a busy machine, and CPU time (this process, all threads).",
+        "call to call on a busy machine, and CPU time (this process, all threads). The "
+        "plain script's slowest round against its fastest shows how much the same work varied "
+        "on this machine during the run: a ratio within that spread is not told apart from "
+        "noise by these rounds.",
         "",
         _table(overhead_rows, ["spec", "device", "mode", "plain: fit time per epoch (s)",
                                "harness: fit time per epoch (s)", "ratio (x)",
                                "ratio, median of paired rounds (x)", "ratio inside fit (x)",
                                "ratio of CPU time (x)",
-                               "ratio with build and first epoch (x)", "target (x)", "met"])
+                               "ratio with build and first epoch (x)",
+                               "plain script's own rounds, slowest / fastest (x)",
+                               "target (x)", "met"])
         if overhead_rows else "No trials ran.",
         "",
         "### Fastest mode (`xla`) against the plain script with Keras defaults",
