@@ -492,6 +492,18 @@ def _attach_baseline(group: Group, baseline_dir: Path | None) -> None:
     if not stored:
         group.baseline_note = f"no baseline: no complete runs in {where}"
         return
+    # A run is not evidence against itself: runs under test that are baseline runs are left
+    # out of the baseline (``gate --results <baseline>/...`` would otherwise always pass).
+    tested = {r.get("run_id") for r in group.runs}
+    own = [r for r in stored if r.get("run_id") in tested]
+    if own:
+        stored = [r for r in stored if r.get("run_id") not in tested]
+        group.notes.append(f"{len(own)} of the runs under test are baseline runs from {where}; "
+                           "they are left out of the baseline")
+        if not stored:
+            group.baseline_note = (f"no baseline: the runs under test are the only complete "
+                                   f"runs in {where}")
+            return
     mine = identity(group.runs[0])
     group.baseline = [r for r in stored if identity(r) == mine]
     if group.baseline:

@@ -266,3 +266,17 @@ def test_a_metric_without_min_effect_is_reported_not_gated():
         "min_effect": group.spec.ci.min_effect.model_copy(update={"epoch_time_pct": None})})})
     assert compare(group, "epoch_time_s").verdict == "slower (not gated)"
     assert judge([group]).failures == [[]]
+
+
+def test_baseline_runs_under_test_are_left_out_of_their_own_baseline():
+    # `gate --results tests/data/gate/baseline/...`: the 5 baseline runs against themselves
+    group = _group("baseline", _runs("baseline/gate_rnn"))
+    assert group.baseline == [] and group.baseline_note == (
+        "no baseline: the runs under test are the only complete runs in "
+        f"{GATE / 'baseline' / 'gate_rnn' / 'runs'}")
+    assert group.notes[-1].startswith("5 of the runs under test are baseline runs")
+    assert compare(group, "best_val_acc").verdict == "no baseline"
+    # two of them against the other three
+    group = _group("baseline", _runs("baseline/gate_rnn")[:2])
+    assert len(group.baseline) == 3
+    assert group.notes[-1].startswith("2 of the runs under test are baseline runs")
