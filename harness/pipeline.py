@@ -311,6 +311,12 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     print(f"== {spec.name} ({spec.path})", file=stream, flush=True)
     device = select_device(options.device)
     data = load_imdb(spec.data, options.data)
+    for option, n, have, what in (
+            ("--train-samples", options.train_samples, len(data.x_train), "training"),
+            ("--test-samples", options.test_samples, len(data.x_test), "test")):
+        if n is not None and n > have:  # slicing would quietly use fewer than asked for
+            raise UsageError(f"{option} {n}: {data.source} has only {have:,} {what} reviews; "
+                             f"pass at most {have} or leave the option out")
     if options.train_samples or options.test_samples:
         data = data.head(options.train_samples, options.test_samples)
     contract = check_data(spec, data)

@@ -144,6 +144,16 @@ def test_out_on_a_read_only_file_system(harness):
     assert result.error.endswith("); pass --out DIR")
 
 
+@pytest.mark.parametrize(("option", "what"), [("--train-samples", "training"),
+                                              ("--test-samples", "test")])
+def test_more_samples_than_the_data_has_is_refused(harness, tmp_path, option, what):
+    result = _run(harness, GOOD, tmp_path / "out", option, "5")
+    assert result.code == 2
+    assert result.error == (f"error: {option} 5: folder:{TINY} has only 4 {what} reviews; pass "
+                            "at most 4 or leave the option out")
+    assert "epoch 1" not in result.out and not (tmp_path / "out").exists()
+
+
 def test_full_disk_is_refused_before_training(harness, tmp_path, monkeypatch):
     import harness.pipeline as pipeline
 

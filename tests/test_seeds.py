@@ -74,8 +74,10 @@ def test_ci_schedule_then_the_gate(tmp_path, capsys):
                                    "train_samples": None, "test_samples": None,
                                    "validation_split": 0.5}
     assert runs[0]["band"]["verdict"] == "pass"
+    # two more seeds of the CI schedule, gated against the first two as their baseline
+    assert _run(tmp_path / "new", "--ci", "--seed", "2") == 0
     verdict = tmp_path / "verdict.md"
-    code = main(["gate", str(SPECS / "good_tiny.yaml"), "--results", str(tmp_path / "runs"),
+    code = main(["gate", str(SPECS / "good_tiny.yaml"), "--results", str(tmp_path / "new"),
                  "--baseline", str(tmp_path / "runs"), "--verdict", str(verdict)])
     text = verdict.read_text()
     # The tiny model learns next to nothing from four reviews: whether the gate calls it stuck
@@ -83,6 +85,12 @@ def test_ci_schedule_then_the_gate(tmp_path, capsys):
     assert code == (1 if text.startswith("# Accuracy gate: FAIL") else 0)
     assert "- baseline: 2 comparable runs, seed 0, 1" in text
     assert text.count("| pass ") + text.count("| regression ") == 4
+    # the baseline against itself: no comparison, and the verdict says why
+    main(["gate", str(SPECS / "good_tiny.yaml"), "--results", str(tmp_path / "runs"),
+          "--baseline", str(tmp_path / "runs"), "--verdict", str(verdict)])
+    text = verdict.read_text()
+    assert "- note: 2 of the runs under test are baseline runs from " in text
+    assert text.count("| no baseline ") == 4
 
 
 def test_run_usage_errors(tmp_path, capsys):
