@@ -590,6 +590,7 @@ def load_bench_data(spec: Spec, data_path: str | None, train_samples: int | None
 
     Raises:
         DataError: the data cannot be loaded or breaks the contract (:mod:`harness.contract`).
+        UsageError: ``train_samples`` is more than the data has.
     """
     from dataclasses import replace
 
@@ -600,6 +601,10 @@ def load_bench_data(spec: Spec, data_path: str | None, train_samples: int | None
 
     data = load_imdb(spec.data, data_path)
     check_data(spec, data)
+    if train_samples is not None and train_samples > len(data.x_train):
+        raise UsageError(f"--train-samples {train_samples}: {data.source} has only "
+                         f"{len(data.x_train):,} training reviews; pass at most "
+                         f"{len(data.x_train)} or --full-epochs")
     data = data.head(train_samples, test_samples)
     return replace(data, x_train=np.ascontiguousarray(data.x_train),
                    y_train=np.ascontiguousarray(data.y_train),

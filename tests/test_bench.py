@@ -149,6 +149,16 @@ def test_bench_command_refuses_an_unknown_device(capsys):
     assert err == "error: --devices: unknown device tpu; use a comma-separated list of cpu, gpu\n"
 
 
+def test_bench_refuses_more_training_reviews_than_the_data_has(capsys, tmp_path):
+    tiny = DATA / "aclImdb_tiny"
+    assert main(["bench", str(TINY_SPEC), "--data", str(tiny), "--train-samples", "5",
+                 "--devices", "cpu", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: --train-samples 5: folder:{tiny} has only 4 training reviews; pass at most 4 or "
+        "--full-epochs\n")
+    assert not list(tmp_path.iterdir())
+
+
 def test_bench_help_states_the_defaults_of_bench_options(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--help"])
