@@ -237,10 +237,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         results = load_results(path)
         folder = Path(args.out) if args.out else Path(path).parent
         if results.get("kind") == BENCH_KIND:
-            print(f"report: {write_bench_report(results, folder, pytest_json)}")
+            pytest_results = pytest_json or _bench_pytest_json(results, Path(path))
+            print(f"report: {write_bench_report(results, folder, pytest_results)}")
         else:
             print(f"report: {publish(folder, results, results_json=False)}")
     return 0
+
+
+def _bench_pytest_json(results: dict, path: Path) -> dict | None:
+    """The pytest-benchmark JSON a bench report was made with, when no --benchmark-json is
+    given: the file its results name, else ``pytest-benchmark.json`` beside them (as
+    ``tox -e bench`` writes it); None when neither exists."""
+    from .bench_report import load_pytest_benchmark
+
+    named = (results.get("settings") or {}).get("benchmark_json")
+    for candidate in ([Path(named)] if named else []) + [path.parent / "pytest-benchmark.json"]:
+        if candidate.is_file():
+            return load_pytest_benchmark(candidate)
+    return None
 
 
 def _band_miss(band, runs: list[dict]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from harness.bench_report import load_pytest_benchmark, render_bench_report, write_bench_report
 from harness.cli import main
 from harness.errors import ResultsError
-from harness.results import load_results
+from harness.results import load_results, write_json_atomic
 
 BENCH = Path(__file__).resolve().parent / "data" / "bench"
 
@@ -51,17 +52,20 @@ def test_the_gpu_is_shown_as_skipped_with_its_reason_never_dropped():
 def test_targets_read_the_ratios_and_the_committed_accuracy():
     rows = [r for r in _rows(render_bench_report(_results()), "Targets") if r[0] != "spec"]
     # overhead, best rounds: tiny_rnn default is 2.1 / 2.0 = 1.05 > 1.03, the others within
+    # per epoch inside fit, the harness's saving after the epoch included (its fastest epoch
+    # + save: 3.837 + 0.02 against the plain script's 3.80); the results keep no trials of
+    # tiny_rnn, so only its ratios are shown
     assert [(r[0], r[2], r[3], r[4], r[5], r[-1]) for r in rows[:4]] == [
-        ("tiny_lstm", "default", "4.00", "4.04", "1.010", "yes"),
-        ("tiny_lstm", "xla", "2.50", "2.00", "0.800", "yes"),
-        ("tiny_rnn", "default", "2.00", "2.10", "1.050", "NO"),
-        ("tiny_rnn", "xla", "1.00", "1.00", "1.000", "yes")]
+        ("tiny_lstm", "default", "3.80", "3.86", "1.015", "yes"),
+        ("tiny_lstm", "xla", "2.40", "1.93", "0.805", "yes"),
+        ("tiny_rnn", "default", "1.90", "-", "1.055", "NO"),
+        ("tiny_rnn", "xla", "0.90", "-", "1.005", "yes")]
     # the run's noise: the plain script's slowest round over its fastest (4.6 / 4.0), where the
     # results keep its rounds
     assert [r[-3] for r in rows[:4]] == ["1.150", "1.000", "-", "-"]
     # speed-up: best plain default epoch / best harness xla epoch (its fastest timed epoch),
     # with the committed full run's accuracy beside it
-    assert [r[7] for r in rows[:4]] == ["1.015", "0.805", "1.055", "1.005"]  # inside fit
+    assert [r[6] for r in rows[:4]] == ["1.010", "0.800", "1.050", "1.000"]  # whole fit calls
     assert rows[4] == ["tiny_lstm", "cpu", "3.80", "1.90", "2.00", "2.00", ">= 1.5", "yes",
                        "no full run committed", "-", "-", "-"]
     assert rows[5] == ["tiny_rnn", "cpu", "1.90", "0.95", "2.00", "2.00", ">= 1.5", "yes",
@@ -97,6 +101,25 @@ def test_report_command_renders_bench_results_with_the_pytest_json(tmp_path, cap
                  str(BENCH / "pytest_benchmark.json"), "--out", str(tmp_path)])
     assert code == 0
     assert (tmp_path / "report.md").read_text() == (BENCH / "report.md").read_text()
+
+
+def test_re_rendering_a_bench_report_keeps_its_pytest_benchmark_section(tmp_path):
+    # the file the results name, else pytest-benchmark.json beside them
+    results = _results()
+    results["settings"]["benchmark_json"] = str(BENCH / "pytest_benchmark.json")
+    (tmp_path / "named").mkdir()
+    write_json_atomic(tmp_path / "named" / "results.json", results)
+    assert main(["report", str(tmp_path / "named" / "results.json")]) == 0
+    assert (tmp_path / "named" / "report.md").read_text() == (BENCH / "report.md").read_text()
+    (tmp_path / "beside").mkdir()
+    write_json_atomic(tmp_path / "beside" / "results.json", _results())
+    shutil.copy(BENCH / "pytest_benchmark.json", tmp_path / "beside" / "pytest-benchmark.json")
+    assert main(["report", str(tmp_path / "beside" / "results.json")]) == 0
+    assert (tmp_path / "beside" / "report.md").read_text() == (BENCH / "report.md").read_text()
+    (tmp_path / "none").mkdir()
+    write_json_atomic(tmp_path / "none" / "results.json", _results())
+    assert main(["report", str(tmp_path / "none" / "results.json")]) == 0
+    assert "## pytest-benchmark" not in (tmp_path / "none" / "report.md").read_text()
 
 
 def test_report_command_with_a_pytest_json_alone(tmp_path):
