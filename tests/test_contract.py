@@ -92,8 +92,24 @@ def test_labels_must_be_binary_and_balanced():
     with pytest.raises(DataError, match=r"labels of x_train must be 0 or 1, got \[0.0, 2.0\]"):
         check_data(_spec(), _data(FRONT, y_train=[0, 2]))
     many = FRONT * 100
-    with pytest.raises(DataError, match=r"labels of x_train are unbalanced: 100.0% positive"):
+    with pytest.raises(DataError, match=r"labels of x_train are unbalanced: 100.0% positive "
+                                         r"\(expected 50% \+/- 14.1% for 200 labels\)"):
         check_data(_spec(), _data(many, y_train=[1] * 200))
+
+
+@pytest.mark.parametrize(("n", "positive", "ok"), [
+    (200, 115, True),      # 57.5%: the first 200 training reviews of the real set
+    (200, 130, False),     # 65%: beyond 4 standard errors (14.1 points)
+    (10_000, 5_400, True),  # 54%: within the 5-point floor
+    (10_000, 5_600, False),
+])
+def test_a_slice_may_lean_as_far_as_a_fair_sample_of_its_size(n, positive, ok):
+    from harness.contract import labels
+
+    y = np.array([1.0] * positive + [0.0] * (n - positive), dtype="float32")
+    data = ImdbData(x_train=np.zeros((n, 1)), y_train=y, x_test=np.zeros((0, 1)),
+                    y_test=np.zeros(0, dtype="float32"), source="hand-made", checksum=None)
+    assert (labels(None, data) is None) == ok
 
 
 def test_every_problem_is_listed():
