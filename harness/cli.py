@@ -290,6 +290,26 @@ def _seed_statistics(spec, runs: list[dict], folder: Path) -> str:
     return text
 
 
+def _check_verdict_path(path: Path) -> None:
+    """Fail when the verdict could not be written there (a folder, or under a file).
+
+    Raises:
+        UsageError: names the path and what is in the way.
+    """
+    if path.is_dir():
+        raise UsageError(f"--verdict {path}: is a folder; pass a file path such as "
+                         f"{path / 'verdict.md'}")
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--verdict {path}: cannot be written: {existing} is a file, not a "
+                         "folder; pass --verdict FILE")
+    if not os.access(existing, os.W_OK):
+        raise UsageError(f"--verdict {path}: cannot be written: {existing} is not writable; "
+                         "pass --verdict FILE")
+
+
 def cmd_gate(args: argparse.Namespace) -> int:
     from .errors import RegressionDetected
     from .gate import judge, load_run_files, make_groups, render_verdict, run_ci
@@ -300,6 +320,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         raise UsageError("harness gate: give --results FILE... (results to judge) or --run "
                          "(train each spec's CI schedule first), one of the two")
     specs = load_specs(_spec_paths(args.specs))
+    _check_verdict_path(Path(args.verdict))  # before any training, not after it
     baseline = Path(args.baseline or DEFAULT_BASELINE)
     if args.baseline is None and not baseline.is_dir():
         baseline = None  # a project without a baseline yet: bands and failure modes only

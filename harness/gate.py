@@ -451,7 +451,9 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
         spec = by_name.get(name)
         if spec is None:
             raise UsageError(f"results of spec '{name}' ({run.get('run_id')}): no spec of that "
-                             f"name among {', '.join(s.path for s in specs)}; pass its spec file")
+                             f"name among {', '.join(s.path for s in specs)}; pass its spec file "
+                             "too, or only the results of the specs given (a folder such as "
+                             "<baseline>/<spec name>)")
         key = (name, repr(sorted(identity(run).items())))
         buckets.setdefault(key, []).append(run)
     groups = []

@@ -219,6 +219,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
         raise UsageError(f"{spec.path}: has no train section; use 'harness verify' for it")
     folder = Path(options.out) / spec.name
     check_writable(folder)
+    check_writable(folder / RUNS)  # run files and checkpoints go there
     previous = run_file = None
     if options.resume:
         run_file, previous = find_resumable(folder, spec)

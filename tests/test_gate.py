@@ -280,3 +280,18 @@ def test_baseline_runs_under_test_are_left_out_of_their_own_baseline():
     group = _group("baseline", _runs("baseline/gate_rnn")[:2])
     assert len(group.baseline) == 3
     assert group.notes[-1].startswith("2 of the runs under test are baseline runs")
+
+
+def test_a_verdict_path_that_cannot_be_written_stops_the_gate_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = tmp_path / "out"
+    code = main(["gate", str(SPEC), "--run", "--data", "tests/data/aclImdb_tiny", "--out",
+                 str(out), "--verdict", str(blocker / "v.md")])
+    assert code == 2
+    assert capsys.readouterr().err == (f"error: --verdict {blocker}/v.md: cannot be written: "
+                                       f"{blocker} is a file, not a folder; pass --verdict FILE\n")
+    assert not out.exists()  # nothing trained
+    assert main(["gate", str(SPEC), "--results", str(GATE / "same"), "--verdict",
+                 str(tmp_path)]) == 2
+    assert f"--verdict {tmp_path}: is a folder" in capsys.readouterr().err

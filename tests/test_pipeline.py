@@ -135,6 +135,27 @@ def test_out_inside_a_file(harness, tmp_path, files_under):
 
 
 @pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's read-only /sys")
+def test_runs_folder_that_cannot_be_written_is_refused_before_training(harness, tmp_path,
+                                                                       monkeypatch):
+    import harness.pipeline as pipeline
+
+    runs = tmp_path / "out" / "tiny_rnn" / "runs"
+    runs.mkdir(parents=True)
+    real = pipeline.tempfile.TemporaryFile
+
+    def temporary_file(*args, dir=None, **kwargs):  # runs/ as if read-only (chattr +i)
+        if Path(dir) == runs:
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(pipeline.tempfile, "TemporaryFile", temporary_file)
+    result = _run(harness, GOOD, tmp_path / "out")
+    assert result.code == 2
+    assert result.error == (f"error: {runs}: output folder is not writable (Operation not "
+                            "permitted); pass --out DIR")
+    assert "epoch 1" not in result.out and not list(runs.iterdir())
+
+
 def test_out_on_a_read_only_file_system(harness):
     # /sys refuses new files even to root (the tests may run as root, where chmod does nothing).
     result = _run(harness, GOOD, "/sys/harness-reports")
