@@ -312,7 +312,7 @@ def _check_verdict_path(path: Path) -> None:
 
 def cmd_gate(args: argparse.Namespace) -> int:
     from .errors import RegressionDetected
-    from .gate import judge, load_run_files, make_groups, render_verdict, run_ci
+    from .gate import judge, load_run_files, make_groups, not_gated, render_verdict, run_ci
     from .results import write_text_atomic
     from .spec import load_specs
 
@@ -337,6 +337,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
         runs, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed)
     else:
         runs = [doc for _, doc in load_run_files(args.results)]
+        judged = {(r.get("spec") or {}).get("name") for r in runs}
+        skipped = not_gated([s for s in specs if s.name not in judged])
     groups, not_comparable = make_groups(runs, specs, baseline)
     verdict = judge(groups, not_comparable)
     verdict.skipped = skipped

@@ -680,6 +680,13 @@ def fresh_seeds(spec: Spec, count: int, baseline_dir: Path | None,
     return list(range(start, start + count))
 
 
+def not_gated(specs: Sequence[Spec]) -> list[str]:
+    """The specs without a ci section, each with why it is not gated (for the verdict)."""
+    return [f"{spec.name} ({spec.path}): "
+            f"{'architecture only' if not spec.trains else 'no ci section'}, not gated"
+            for spec in specs if spec.ci is None]
+
+
 def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
            seeds: int | None = None, start: int | None = None,
            stream: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -701,8 +708,7 @@ def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
     models = CompiledModels()
     for spec in specs:
         if spec.ci is None:
-            why = "architecture only" if not spec.trains else "no ci section"
-            skipped.append(f"{spec.name} ({spec.path}): {why}, not gated")
+            skipped.extend(not_gated([spec]))
             continue
         ci_options = replace(RunOptions.for_ci(spec), data=options.data, out=options.out,
                              mode=options.mode, deterministic=options.deterministic)

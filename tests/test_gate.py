@@ -295,3 +295,14 @@ def test_a_verdict_path_that_cannot_be_written_stops_the_gate_before_training(tm
     assert main(["gate", str(SPEC), "--results", str(GATE / "same"), "--verdict",
                  str(tmp_path)]) == 2
     assert f"--verdict {tmp_path}: is a folder" in capsys.readouterr().err
+
+
+def test_specs_without_a_ci_section_are_listed_as_not_gated(tmp_path, capsys):
+    verdict = tmp_path / "v.md"
+    assert main(["gate", str(SPEC), "specs/notebook_simple_rnn.yaml", "specs/imdb_gru.yaml",
+                 "--results", str(GATE / "same"), "--baseline", str(GATE / "baseline"),
+                 "--verdict", str(verdict)]) == 0
+    text = verdict.read_text()
+    assert "- notebook_simple_rnn (specs/notebook_simple_rnn.yaml): architecture only, not " \
+           "gated" in text
+    assert "- imdb_gru (specs/imdb_gru.yaml): no ci section, not gated" in text
