@@ -546,7 +546,8 @@ def bench_chart(results: dict[str, Any]) -> bytes:
     if skipped:
         title += " (" + ", ".join(f"{d['device']}: skipped, {d['reason']}" for d in skipped) + ")"
     left.set_title(title, fontsize=10)
-    left.legend(fontsize=7)
+    if left.get_legend_handles_labels()[0]:  # no bars when every device was skipped
+        left.legend(fontsize=7)
     left.grid(axis="y", alpha=0.3)
 
     ours, book = [], []

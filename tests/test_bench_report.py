@@ -8,11 +8,17 @@ import json
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
-from harness.bench_report import load_pytest_benchmark, render_bench_report, write_bench_report
+from harness.bench_report import (
+    bench_chart,
+    load_pytest_benchmark,
+    render_bench_report,
+    write_bench_report,
+)
 from harness.cli import main
 from harness.errors import ResultsError
 from harness.results import load_results, write_json_atomic
@@ -190,3 +196,13 @@ def test_a_full_epoch_bench_says_so_and_estimates_nothing():
     assert "- data: full epochs (all 25,000 training reviews" in text
     assert "On this slice" not in text and "estimated from the slice" not in text
     assert "Full epochs: the book's 20,000 training + 5,000 validation reviews" in text
+
+
+def test_a_chart_with_every_device_skipped_draws_without_warnings():
+    results = _results()
+    for record in results["benchmarks"]:
+        record.update(status="skipped", reason="no GPU visible")
+    results["comparisons"] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns on a legend without artists
+        assert bench_chart(results)[:4] == b"\x89PNG"
