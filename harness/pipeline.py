@@ -309,7 +309,8 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     from .verify import verify_model
 
     mode = options.mode or DEFAULT_MODE
-    print(f"== {spec.name} ({spec.path})", file=stream, flush=True)
+    seed = spec.train.seed if options.seed is None else options.seed
+    print(f"== {spec.name} ({spec.path}): seed {seed}, mode {mode}", file=stream, flush=True)
     device = select_device(options.device)
     data = load_imdb(spec.data, options.data)
     for option, n, have, what in (
@@ -332,7 +333,6 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
         spec = spec.model_copy(update={
             "train": spec.train.model_copy(update={"batch_size": options.batch_size})})
     train = spec.train
-    seed = train.seed if options.seed is None else options.seed
     start = TrainOutcome() if previous is None else _finished_epochs(previous)
     jit = EXECUTION_MODES[mode]
     models = models if models is not None else CompiledModels()

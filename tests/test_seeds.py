@@ -53,6 +53,8 @@ def test_seeds_write_one_run_each_and_reuse_the_compiled_model(tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "## tiny_rnn: 2 seeds" in printed and "| metric" in printed and "95% CI" in printed
     assert "per seed (4, 5)" in printed
+    for seed in (4, 5):  # each run says which seed it is
+        assert f"== tiny_rnn ({SPECS / 'good_tiny.yaml'}): seed {seed}, mode default" in printed
     # Seed 5 ran on the model compiled for seed 4; alone, it trains exactly the same.
     assert _run(tmp_path / "alone", "--seed", "5") == 0
     (alone,) = _runs(tmp_path / "alone")
