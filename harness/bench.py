@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .checkpoint import Checkpointer
 from .errors import TrainingError, UsageError
 from .machine import (
     DEVICES,
@@ -225,7 +226,8 @@ class HarnessTraining:
         self._folder = tempfile.TemporaryDirectory(prefix="harness-bench-")
         self._epochs_done = 0
         self._last_saves: list[float] = []
-        self._checkpoints = None
+        # one checkpoint schedule across the warm-up and every round, as in one `harness run`
+        self._checkpoints = Checkpointer(Path(self._folder.name), "bench")
 
     def setup(self) -> None:
         """Build, compile and train the warm-up epoch."""
@@ -267,13 +269,10 @@ class HarnessTraining:
         return model
 
     def _fit(self, model, epochs: int) -> list[float]:
-        from .checkpoint import Checkpointer
         from .results import SCHEMA_VERSION, write_json_atomic
         from .train import train_model
 
         folder = Path(self._folder.name)
-        if self._checkpoints is None:  # one schedule across the warm-up and every round
-            self._checkpoints = Checkpointer(folder, "bench")
         before = self._epochs_done
 
         def save_epoch(outcome) -> None:
@@ -285,7 +284,8 @@ class HarnessTraining:
                 write_json_atomic(folder / "run.json", {
                     "schema_version": SCHEMA_VERSION, "status": "running",
                     "history": outcome.history, "epoch_time_s": outcome.epoch_time_s,
-                    "epochs_done": done, "checkpoint": epoch and {"epoch": epoch}})
+                    "epochs_done": done,
+                    "checkpoint": None if epoch is None else {"epoch": epoch}})
 
             self._checkpoints.after_epoch(model, done, outcome.epoch_time_s[-1], write_run)
             saves.append(time.perf_counter() - t0)

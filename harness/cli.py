@@ -291,23 +291,17 @@ def _seed_statistics(spec, runs: list[dict], folder: Path) -> str:
 
 
 def _check_verdict_path(path: Path) -> None:
-    """Fail when the verdict could not be written there (a folder, or under a file).
+    """Fail when the verdict could not be written there (a folder, or a folder not writable).
 
     Raises:
         UsageError: names the path and what is in the way.
     """
+    from .pipeline import check_writable
+
     if path.is_dir():
         raise UsageError(f"--verdict {path}: is a folder; pass a file path such as "
                          f"{path / 'verdict.md'}")
-    existing = path.parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise UsageError(f"--verdict {path}: cannot be written: {existing} is a file, not a "
-                         "folder; pass --verdict FILE")
-    if not os.access(existing, os.W_OK):
-        raise UsageError(f"--verdict {path}: cannot be written: {existing} is not writable; "
-                         "pass --verdict FILE")
+    check_writable(path.parent, remedy="pass --verdict FILE")
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

@@ -106,8 +106,10 @@ def labels(spec: Spec, data: ImdbData) -> str | None:
         values = set(np.unique(y).tolist())
         if not values <= {0.0, 1.0}:
             return f"labels of {name} must be 0 or 1, got {sorted(values)[:5]}"
-        tolerance = balance_tolerance(len(y)) if len(y) else 0.5
-        if len(y) >= 100 and abs(float(y.mean()) - 0.5) > tolerance:
+        if len(y) < 100:  # too few to tell a lean from chance
+            continue
+        tolerance = balance_tolerance(len(y))
+        if abs(float(y.mean()) - 0.5) > tolerance:
             return (f"labels of {name} are unbalanced: {float(y.mean()):.1%} positive "
                     f"(expected 50% +/- {tolerance:.1%} for {len(y):,} labels)")
     return None

@@ -116,8 +116,11 @@ def new_run_id() -> str:
     return utc_now().replace(":", "").replace("-", "") + "-" + secrets.token_hex(3)
 
 
-def check_writable(folder: Path) -> None:
+def check_writable(folder: Path, remedy: str = "pass --out DIR") -> None:
     """Fail before anything runs when ``folder`` cannot be created or written; creates nothing.
+
+    Args:
+        remedy: the end of the message, what the user should do (the option to pass).
 
     Raises:
         UsageError: names the folder and the reason.
@@ -127,13 +130,13 @@ def check_writable(folder: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise UsageError(f"{folder}: cannot be an output folder: {existing} is a file, not a "
-                         "folder; pass --out DIR")
+                         f"folder; {remedy}")
     try:
         with tempfile.TemporaryFile(dir=existing, prefix=".write-probe-"):
             pass
     except OSError as exc:
         raise UsageError(f"{folder}: output folder is not writable ({exc.strerror or exc}); "
-                         "pass --out DIR") from None
+                         f"{remedy}") from None
 
 
 def check_free_space(folder: Path, params: int) -> None:

@@ -289,7 +289,7 @@ def test_a_verdict_path_that_cannot_be_written_stops_the_gate_before_training(tm
     code = main(["gate", str(SPEC), "--run", "--data", "tests/data/aclImdb_tiny", "--out",
                  str(out), "--verdict", str(blocker / "v.md")])
     assert code == 2
-    assert capsys.readouterr().err == (f"error: --verdict {blocker}/v.md: cannot be written: "
+    assert capsys.readouterr().err == (f"error: {blocker}: cannot be an output folder: "
                                        f"{blocker} is a file, not a folder; pass --verdict FILE\n")
     assert not out.exists()  # nothing trained
     assert main(["gate", str(SPEC), "--results", str(GATE / "same"), "--verdict",

@@ -47,6 +47,15 @@ def _stop_mid_epoch(monkeypatch, epoch: int, signum: int) -> None:
     monkeypatch.setattr(train, "_make_recorder", recorder_that_stops)
 
 
+def _stopped_run(harness, monkeypatch, out: Path, epoch: int, signum: int = signal.SIGINT):
+    """``harness run`` of the tiny spec for 3 epochs, stopped by ``signum`` in ``epoch``."""
+    _stop_mid_epoch(monkeypatch, epoch=epoch, signum=signum)
+    stopped = harness("run", GOOD, "--data", TINY, "--out", out, "--mode", "default",
+                      "--epochs", "3")
+    monkeypatch.undo()
+    return stopped
+
+
 def _only_run_file(out: Path) -> Path:
     (run_file,) = (out / "tiny_rnn" / "runs").glob("*.json")
     return run_file
@@ -56,10 +65,7 @@ def test_interrupted_run_keeps_its_epochs_and_resumes(harness, tmp_path, monkeyp
                                                       files_under):
     # SIGTERM takes the same path; test_sigterm_from_outside sends it with kill.
     out = tmp_path / "out"
-    _stop_mid_epoch(monkeypatch, epoch=2, signum=signal.SIGINT)
-    stopped = harness("run", GOOD, "--data", TINY, "--out", out, "--mode", "default",
-                      "--epochs", "3")
-    monkeypatch.undo()
+    stopped = _stopped_run(harness, monkeypatch, out, epoch=2)
     assert stopped.code == 130
     run_file = _only_run_file(out)
     assert stopped.error == (
@@ -102,10 +108,7 @@ def test_a_run_stopped_between_checkpoints_resumes_from_the_newest(harness, tmp_
                                                                    monkeypatch):
     # Epochs of 4 reviews are far shorter than 100 checkpoint writes: only epoch 1 gets one.
     out = tmp_path / "out"
-    _stop_mid_epoch(monkeypatch, epoch=3, signum=signal.SIGINT)
-    stopped = harness("run", GOOD, "--data", TINY, "--out", out, "--mode", "default",
-                      "--epochs", "3")
-    monkeypatch.undo()
+    stopped = _stopped_run(harness, monkeypatch, out, epoch=3)
     assert stopped.code == 130
     assert stopped.error.endswith(f"'harness run {GOOD} --resume --out {out}' goes on from its "
                                   "last checkpoint, after epoch 1")
