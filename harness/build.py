@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import SpecError
@@ -13,18 +14,24 @@ if TYPE_CHECKING:  # pragma: no cover
     from .spec import Spec
 
 
-def build_model(spec: Spec) -> keras.Sequential:
-    """A ``keras.Sequential`` of the spec's layers on an ``keras.Input`` of the spec's shape.
+def build_model(spec: Spec) -> keras.Model:
+    """The spec's model: a ``keras.Sequential`` of its layers on a ``keras.Input`` of its shape,
+    or what its factory returns.
 
     The input is ``(batch_size, *spec.model.input.shape)``: ``(batch_size, timesteps)`` word
-    indices for the recurrent models, ``(batch_size, num_words)`` for the multi-hot baseline.
+    indices for the recurrent models, ``(batch_size, num_words)`` for the multi-hot baseline,
+    ``(batch_size, timesteps, features)`` for a timeseries.
 
     Raises:
-        SpecError: Keras refuses a layer's arguments (an unknown activation name, say); the message
-            names the layer.
+        SpecError: Keras refuses a layer's arguments (an unknown activation name, a kernel larger
+            than its input, say), or the factory does not import, fails, or returns something
+            that is not a Keras model; one line naming the spec path and the layer or factory.
     """
     import keras
 
+    if spec.model.factory is not None:
+        return _from_factory(spec)
+    assert spec.model.input is not None and spec.model.layers is not None
     inputs = keras.Input(shape=tuple(spec.model.input.shape), dtype=spec.model.input.dtype)
     model = keras.Sequential(name=spec.name)
     model.add(inputs)
@@ -33,11 +40,62 @@ def build_model(spec: Spec) -> keras.Sequential:
                   "config": {**layer.keras_config(), "name": name}}
         try:
             model.add(keras.layers.deserialize(config))
-        except (ValueError, TypeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a bad argument
             raise SpecError(
-                spec.path, [f"model.layers[{i}] ({layer.type}): Keras refused it: {first}"]
+                spec.path, [f"model.layers[{i}] ({layer.describe()}): Keras refused it: "
+                            f"{first_line(exc)}"]
             ) from None
+    return model
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message, or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _from_factory(spec: Spec) -> keras.Model:
+    """Import ``module:function``, call it with ``factory_args``, check it made a Keras model.
+
+    The spec's folder and the working directory are importable, so a factory module can sit
+    beside its spec.
+    """
+    import importlib
+    import sys
+
+    import keras
+
+    target = spec.model.factory
+    assert target is not None
+    module_name, function_name = target.split(":")
+    where = f"model.factory '{target}'"
+    folder = str(Path(spec.path).resolve().parent) if spec.path else None
+    added = [p for p in (folder, str(Path.cwd())) if p and p not in sys.path]
+    sys.path[:0] = added
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - an import can fail in any way
+        raise SpecError(spec.path, [f"{where}: cannot import module '{module_name}' "
+                                    f"({type(exc).__name__}: {first_line(exc)})"]) from None
+    finally:
+        for p in added:
+            sys.path.remove(p)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise SpecError(spec.path, [f"{where}: module '{module_name}' has no function "
+                                    f"'{function_name}'"])
+    try:
+        model = function(**spec.model.factory_args)
+    except Exception as exc:  # noqa: BLE001 - the user's code
+        raise SpecError(spec.path, [f"{where}: calling it with factory_args "
+                                    f"{dict(spec.model.factory_args)} failed "
+                                    f"({type(exc).__name__}: {first_line(exc)})"]) from None
+    if not isinstance(model, keras.Model):
+        raise SpecError(spec.path, [f"{where}: returned a {type(model).__name__}, not a Keras "
+                                    "model (keras.Model)"])
+    if not model.built:
+        raise SpecError(spec.path, [f"{where}: returned a model that is not built; give it an "
+                                    "Input (or build it) so its shapes and params are known"])
     return model
 
 
@@ -47,8 +105,9 @@ def layer_names(spec: Spec) -> list[str]:
     Named here rather than by Keras's global counter so that a layer's name does not depend on
     how many models were built before it in the same process.
     """
-    names, seen = [], {}
-    for layer in spec.model.layers:
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for layer in spec.model.layers or []:
         if layer.name:
             names.append(layer.name)
             continue

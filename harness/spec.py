@@ -18,7 +18,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -26,55 +26,45 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import SpecError
+from .keras_names import LayerSignature, keras_names
 
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0)]
 # An output shape as Keras prints it, batch dimension first: [null, null, 32].
 Shape = list[Annotated[int, Field(gt=0, strict=True)] | None]
 
-# Keras 2 arguments that Keras 3 removed, with what to write instead.
+# Keras 2 arguments that Keras 3 removed (or that a spec gives elsewhere), with what to write.
 REMOVED_KERAS2_ARGS = {
     "input_length": "remove it: Keras 3 takes the sequence length from the model input "
     "(model.input.shape) and data.maxlen",
+    "input_shape": "give the shape once, as model.input.shape (batch dimension left out)",
+    "input_dim": "give the input once, as model.input.shape (batch dimension left out)",
+    "batch_input_shape": "give the shape once, as model.input.shape (batch dimension left out)",
 }
+# Keras 2 arguments of compile/optimizers renamed in Keras 3.
+RENAMED_KERAS2_TRAIN = {"lr": "learning_rate"}
+# Layer arguments whose string value Keras resolves with keras.activations.get().
+ACTIVATION_ARGS = ("activation", "recurrent_activation")
 
 
-# Names Keras 3 resolves with keras.activations/optimizers/losses.get(); checked here so that a
-# typo is a spec error at validate time, not a traceback after the data is loaded.
-# tests/test_spec.py checks every name against Keras itself, so the lists cannot drift silently.
-ACTIVATIONS = (
-    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
-    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
-    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
-    "sparse_plus", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink", "threshold",
-)
-OPTIMIZERS = (
-    "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lion",
-    "nadam", "rmsprop", "sgd",
-)
-LOSSES = (
-    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "hinge", "huber",
-    "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_error", "mean_squared_logarithmic_error", "poisson",
-    "sparse_categorical_crossentropy", "squared_hinge", "mse", "mae", "mape", "msle",
-)
+def _known(kind: str, names: Callable[[], tuple[str, ...]]):
+    """A validator: the value must be one of ``names()`` (the committed Keras table)."""
 
-
-def _known(kind: str, names: tuple[str, ...]):
     def check(value: str) -> str:
-        if value not in names:
-            hint = _did_you_mean(value, names) or f" (known: {', '.join(names)})"
+        known = names()
+        if value not in known:
+            hint = _did_you_mean(value, known) or f" (known: {', '.join(known)})"
             raise ValueError(f"unknown {kind} '{value}'{hint}")
         return value
 
     return AfterValidator(check)
 
 
-Activation = Annotated[str, _known("activation", ACTIVATIONS)]
-Optimizer = Annotated[str, _known("optimizer", OPTIMIZERS)]
-Loss = Annotated[str, _known("loss", LOSSES)]
+Optimizer = Annotated[str, _known("optimizer", lambda: keras_names().optimizers)]
+Loss = Annotated[str, _known("loss", lambda: keras_names().losses)]
+Metric = Annotated[str, _known("metric", lambda: keras_names().metrics)]
 
 
 class _Frozen(BaseModel):
@@ -89,89 +79,155 @@ class LayerExpect(_Frozen):
     trainable_params: NonNegativeInt | None = None
 
 
-class _Layer(_Frozen):
-    """Fields every layer has; the rest of a layer's keys are its Keras constructor arguments."""
+class Pretrained(_Frozen):
+    """Weights loaded into an Embedding before training (notebook 6.1's frozen GloVe layer).
 
+    ``file`` is a GloVe-format text file (a word, then its vector, per line); a relative name is
+    looked up as :mod:`harness.data` says (``$HARNESS_GLOVE``, ``$HARNESS_DATA_DIR``).
+    """
+
+    format: Literal["glove"] = "glove"
+    file: Annotated[str, Field(min_length=1)]
+
+
+# Keys of a layer mapping that are the harness's own; every other key is a Keras argument.
+HARNESS_LAYER_KEYS = ("type", "name", "trainable", "expect", "layer", "pretrained")
+
+
+class LayerSpec(BaseModel):
+    """One layer: a Keras layer class by its class name, with its constructor arguments.
+
+    The harness's own keys are ``type``, ``name``, ``trainable``, ``expect``, ``pretrained``
+    and, for a wrapper (``Bidirectional``, ``TimeDistributed``), ``layer``: the wrapped layer as
+    a nested mapping. Every other key is an argument of the Keras constructor, checked against
+    the committed table of Keras's layer signatures (:mod:`harness.keras_names`); its value is
+    Keras's to judge when the layer is built (``harness verify``).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: Annotated[str, Field(min_length=1)]
     name: str | None = None
+    trainable: bool = True
     expect: LayerExpect | None = None
+    layer: LayerSpec | None = None
+    pretrained: Pretrained | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _keras2_args(cls, data: Any) -> Any:
-        # Turn a Keras 2 argument into a message that says what to write instead, rather than
-        # pydantic's bare "extra inputs are not permitted".
-        if isinstance(data, dict):
-            for key in data:
-                if key in REMOVED_KERAS2_ARGS:
-                    raise ValueError(
-                        f"'{key}' is a Keras 2 argument that Keras 3 removed; "
-                        f"{REMOVED_KERAS2_ARGS[key]}"
-                    )
-        return data
+    @model_validator(mode="after")
+    def _against_keras(self) -> LayerSpec:
+        problems = layer_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))  # _describe puts each on its path
+        return self
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """The Keras constructor arguments the spec wrote (Keras defaults for the rest)."""
+        return dict(self.model_extra or {})
+
+    def arg(self, name: str) -> Any:
+        """An argument's value: as the spec wrote it, else its Keras default (None when it has
+        none). ``layer.arg("return_sequences")`` is False for an LSTM that does not set it."""
+        if name in (self.model_extra or {}):
+            return self.model_extra[name]
+        default = self.signature.args.get(name)
+        return None if default == "<required>" or isinstance(default, dict) else default
+
+    @property
+    def signature(self) -> LayerSignature:
+        return keras_names().layers[self.type]
 
     def keras_config(self) -> dict[str, Any]:
-        """The Keras constructor arguments the spec wrote (Keras defaults for the rest)."""
-        return self.model_dump(exclude_unset=True, exclude={"type", "expect"})
+        """The layer's Keras config: its arguments, ``trainable: false`` when set, and a wrapped
+        layer as Keras serializes one (``{"class_name": ..., "config": ...}``)."""
+        config = self.args
+        if not self.trainable:
+            config["trainable"] = False
+        if self.name:
+            config["name"] = self.name
+        if self.layer is not None:
+            config["layer"] = {"module": "keras.layers", "class_name": self.layer.type,
+                               "config": self.layer.keras_config(), "registered_name": None}
+        return config
 
-    def expected_rank(self, input_rank: int) -> int:
-        """Rank of this layer's output for an input of ``input_rank`` (batch included)."""
-        return input_rank
+    def hashed(self) -> dict[str, Any]:
+        """What decides this layer's results: type, the arguments that differ from Keras's
+        defaults, name, trainable, the wrapped layer; not ``expect``. A spec that writes a default
+        out (``reset_after: true``) hashes as one that leaves it to Keras."""
+        signature = keras_names().layers.get(self.type)
+        out: dict[str, Any] = {"type": self.type}
+        for key, value in self.args.items():
+            if signature is None or not signature.is_default(key, value):
+                out[key] = value
+        if self.name:
+            out["name"] = self.name
+        if not self.trainable:
+            out["trainable"] = False
+        if self.layer is not None:
+            out["layer"] = self.layer.hashed()
+        if self.pretrained is not None:
+            out["pretrained"] = self.pretrained.model_dump(mode="json")
+        return out
+
+    def describe(self) -> str:
+        """``Bidirectional(LSTM)``, ``Conv1D``: the type as tables show it."""
+        return self.type if self.layer is None else f"{self.type}({self.layer.describe()})"
 
 
-class Embedding(_Layer):
-    type: Literal["Embedding"]
-    input_dim: PositiveInt
-    output_dim: PositiveInt
-    mask_zero: bool = False
+def layer_problems(layer: LayerSpec) -> list[str]:
+    """Every problem of one layer mapping against the committed Keras table (no TensorFlow)."""
+    names = keras_names()
+    signature = names.layers.get(layer.type)
+    if signature is None:
+        hint = _did_you_mean(layer.type, names.layers)
+        return [f"type: unknown layer type '{layer.type}'{hint or ' (not a keras.layers class)'}"]
+    problems = []
+    for key, value in layer.args.items():
+        if key in REMOVED_KERAS2_ARGS and key not in signature.args:
+            problems.append(f"'{key}' is a Keras 2 argument that Keras 3 removed; "
+                            f"{REMOVED_KERAS2_ARGS[key]}")
+        elif not signature.accepts(key) or key in HARNESS_LAYER_KEYS:
+            hint = _did_you_mean(key, [*signature.all_args(), *HARNESS_LAYER_KEYS])
+            problems.append(f"{key}: unknown argument of {layer.type}{hint}")
+        elif key in ACTIVATION_ARGS and isinstance(value, str) and value not in names.activations:
+            hint = _did_you_mean(value, names.activations)
+            problems.append(f"{key}: unknown activation '{value}'{hint}")
+    missing = [a for a in signature.required if a not in layer.args and a != "layer"]
+    if missing:
+        problems.append(f"{layer.type} needs {', '.join(missing)}")
+    if signature.wraps and layer.layer is None:
+        problems.append(f"layer: {layer.type} wraps a layer; give it as a nested mapping, e.g. "
+                        f"layer: {{type: LSTM, units: 32}}")
+    if not signature.wraps and layer.layer is not None:
+        problems.append(f"layer: {layer.type} does not wrap a layer (wrappers: "
+                        f"{', '.join(n for n, s in names.layers.items() if s.wraps)})")
+    if layer.pretrained is not None and layer.type != "Embedding":
+        problems.append(f"pretrained: only an Embedding takes pretrained vectors, not a "
+                        f"{layer.type}")
+    return problems
 
-    def expected_rank(self, input_rank: int) -> int:
+
+def expected_rank(layer: LayerSpec, input_rank: int) -> int | None:
+    """Rank of a layer's output (batch included) for an input of ``input_rank``; None when the
+    harness has no rule for this layer type (its shape is then only checked by Keras)."""
+    t, args = layer.type, layer.args
+    if t == "Embedding":
         return input_rank + 1
-
-
-class Dense(_Layer):
-    type: Literal["Dense"]
-    units: PositiveInt
-    activation: Activation | None = None
-    use_bias: bool = True
-
-
-class Dropout(_Layer):
-    type: Literal["Dropout"]
-    rate: Fraction
-
-
-class _Recurrent(_Layer):
-    units: PositiveInt
-    activation: Activation = "tanh"
-    return_sequences: bool = False
-    dropout: Fraction = 0.0
-    recurrent_dropout: Fraction = 0.0
-    use_bias: bool = True
-
-    def expected_rank(self, input_rank: int) -> int:
-        return 3 if self.return_sequences else 2
-
-
-class SimpleRNN(_Recurrent):
-    type: Literal["SimpleRNN"]
-
-
-class LSTM(_Recurrent):
-    type: Literal["LSTM"]
-    recurrent_activation: Activation = "sigmoid"
-
-
-class GRU(_Recurrent):
-    type: Literal["GRU"]
-    recurrent_activation: Activation = "sigmoid"
-    reset_after: bool = True
-
-
-Layer = Annotated[
-    Union[Embedding, Dense, Dropout, SimpleRNN, LSTM, GRU],  # noqa: UP007 - discriminated union
-    Field(discriminator="type"),
-]
-LAYER_TYPES = ("Embedding", "Dense", "Dropout", "SimpleRNN", "LSTM", "GRU")
+    if t in ("SimpleRNN", "LSTM", "GRU"):
+        return 3 if args.get("return_sequences", False) else 2
+    if t == "Bidirectional" and layer.layer is not None:
+        return expected_rank(layer.layer, input_rank)
+    if t == "TimeDistributed" and layer.layer is not None:
+        inner = expected_rank(layer.layer, input_rank - 1)
+        return None if inner is None else inner + 1
+    if t == "Flatten":
+        return 2
+    if t.startswith(("GlobalMaxPool", "GlobalAveragePool", "GlobalAvgPool")):
+        return input_rank if args.get("keepdims", False) else input_rank - 1
+    if t in ("Dense", "Dropout", "Activation") or t.startswith(
+            ("Conv", "MaxPool", "AveragePool", "AvgPool", "SpatialDropout")):
+        return input_rank
+    return None
 
 
 class ModelInput(_Frozen):
@@ -185,29 +241,62 @@ class ModelExpect(_Frozen):
     total_params: NonNegativeInt
     trainable_params: NonNegativeInt | None = None
     non_trainable_params: NonNegativeInt | None = None
+    layers: dict[str, LayerExpect] | None = Field(
+        default=None, description="a factory model's layers, by layer name")
+
+
+FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 class ModelSpec(_Frozen):
-    input: ModelInput
-    layers: Annotated[list[Layer], Field(min_length=1)]
+    """A layer list (built as a ``keras.Sequential`` on ``input``), or a factory.
+
+    ``factory: "package.module:function"`` names a Python function that returns a Keras model
+    (a functional graph, a subclassed model), called with ``factory_args``; the spec still
+    declares the expectations (``expect``, with ``expect.layers`` by layer name), data, training
+    and band. The factory is imported only when the model is built (``harness verify``).
+    """
+
+    input: ModelInput | None = None
+    layers: list[LayerSpec] | None = None
+    factory: str | None = None
+    factory_args: dict[str, Any] = {}
     expect: ModelExpect | None = None
 
     @model_validator(mode="after")
-    def _shape_ranks(self) -> ModelSpec:
+    def _one_kind(self) -> ModelSpec:
+        if self.factory is not None:
+            if self.layers is not None:
+                raise ValueError("give either layers or factory, not both")
+            if not FACTORY.match(self.factory):
+                raise ValueError(f"factory: must be 'package.module:function', got "
+                                 f"{self.factory!r}")
+            return self
+        if self.factory_args:
+            raise ValueError("factory_args: only a model with a factory takes arguments")
+        if not self.layers:
+            raise ValueError("layers: is required (a list of layers), or name a factory")
+        if self.input is None:
+            raise ValueError("input: is required for a layer list (shape, dtype)")
+        self._shape_ranks()
+        return self
+
+    def _shape_ranks(self) -> None:
         # Catch an expected shape whose rank cannot be right before anything is built.
-        rank = len(self.input.shape) + 1
+        assert self.input is not None and self.layers is not None
+        rank: int | None = len(self.input.shape) + 1
         problems = []
         for i, layer in enumerate(self.layers):
-            rank = layer.expected_rank(rank)
-            if layer.expect is not None and len(layer.expect.output_shape) != rank:
+            rank = None if rank is None else expected_rank(layer, rank)
+            if rank is not None and layer.expect is not None and \
+                    len(layer.expect.output_shape) != rank:
                 problems.append(
                     f"layers[{i}].expect.output_shape: a {layer.type} here outputs rank {rank} "
                     f"(batch included), got {layer.expect.output_shape} of rank "
                     f"{len(layer.expect.output_shape)}"
                 )
         if problems:
-            raise ValueError("; ".join(problems))
-        return self
+            raise ValueError("\n".join(problems))
 
 
 class DataExpect(_Frozen):
@@ -217,8 +306,8 @@ class DataExpect(_Frozen):
     x_test_shape: list[PositiveInt] | None = None
 
 
-class DataSpec(_Frozen):
-    """How the IMDB reviews become model input (conventions of ``keras.datasets.imdb``)."""
+class ImdbDataSpec(_Frozen):
+    """The IMDB reviews in the conventions of ``keras.datasets.imdb`` (``dataset: imdb``)."""
 
     dataset: Literal["imdb"] = "imdb"
     num_words: PositiveInt = Field(description="keep the num_words most frequent words")
@@ -226,32 +315,154 @@ class DataSpec(_Frozen):
     padding: Literal["pre", "post"] = "pre"
     truncating: Literal["pre", "post"] = "pre"
     representation: Literal["sequences", "multi_hot"] = "sequences"
+    reverse: bool = Field(default=False, description="reverse every review before padding "
+                          "(notebook 6.3, listing 6.36)")
+    validation_samples: PositiveInt | None = Field(
+        default=None, description="hold out the FIRST N training samples as the validation set "
+        "(notebook 3.5); an alternative to train.validation_split")
+    train_samples: PositiveInt | None = Field(
+        default=None, description="train on at most N samples (after the hold-out)")
     expect: DataExpect | None = None
+
+
+class ImdbTextDataSpec(_Frozen):
+    """The raw review text tokenized as notebook 6.1 does (``dataset: imdb_text``): the training
+    reviews (neg, then pos) -> a word index of their ``num_words`` most frequent words -> padded
+    to ``maxlen`` -> shuffled (``shuffle_seed``) -> the first ``train_samples`` for training and
+    the next ``validation_samples`` for validation; the test reviews are encoded with the same
+    word index."""
+
+    dataset: Literal["imdb_text"]
+    num_words: PositiveInt = 10000
+    maxlen: PositiveInt = 100
+    padding: Literal["pre", "post"] = "pre"
+    truncating: Literal["pre", "post"] = "pre"
+    train_samples: PositiveInt = 200
+    validation_samples: PositiveInt = 10000
+    shuffle_seed: NonNegativeInt = 0
+    expect: DataExpect | None = None
+
+
+class JenaDataSpec(_Frozen):
+    """A timeseries CSV in the Jena climate layout (``dataset: jena_climate``), windowed as
+    notebook 6.3's generator does: samples of ``lookback // step`` timesteps (one row every
+    ``step`` rows), target the ``target`` column ``delay`` rows after the window, every column
+    but the date normalized by the mean and std of the training rows. Row ranges are inclusive
+    ``[first, last]`` (``null`` last: to the end)."""
+
+    dataset: Literal["jena_climate"]
+    file: str = "jena_climate_2009_2016.csv"
+    lookback: PositiveInt = 1440
+    step: PositiveInt = 6
+    delay: PositiveInt = 144
+    train_rows: tuple[NonNegativeInt, NonNegativeInt] = (0, 200000)
+    val_rows: tuple[NonNegativeInt, NonNegativeInt] = (200001, 300000)
+    test_rows: tuple[NonNegativeInt, NonNegativeInt | None] = (300001, None)
+    target: str = "T (degC)"
+    reverse: bool = Field(default=False, description="reverse each window in time "
+                          "(notebook 6.3's reverse_order_generator)")
+    shuffle: bool = Field(default=True, description="draw training windows at random rows")
+    expect: DataExpect | None = None
+
+
+class ArraysDataSpec(_Frozen):
+    """A user's ``.npz`` with ``x_train``, ``y_train``, ``x_test``, ``y_test`` (``dataset:
+    arrays``): the generic way in. A relative ``file`` is read from the spec's folder."""
+
+    dataset: Literal["arrays"]
+    file: Annotated[str, Field(min_length=1)]
+    expect: DataExpect | None = None
+
+
+DATASETS = ("imdb", "imdb_text", "jena_climate", "arrays")
+DataSpec = Annotated[
+    Union[ImdbDataSpec, ImdbTextDataSpec, JenaDataSpec, ArraysDataSpec],  # noqa: UP007
+    Field(discriminator="dataset"),
+]
 
 
 class TrainSpec(_Frozen):
     optimizer: Optimizer = "rmsprop"
     learning_rate: Annotated[float, Field(gt=0)] | None = None
     loss: Loss = "binary_crossentropy"
-    metrics: list[str] = ["acc"]
+    metrics: list[Metric] = ["acc"]
     epochs: PositiveInt
     batch_size: PositiveInt
     validation_split: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    steps_per_epoch: PositiveInt | None = Field(
+        default=None, description="batches per epoch, for a generator's endless data (Jena)")
+    validation_steps: PositiveInt | None = None
     seed: NonNegativeInt = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keras2_names(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for old, new in RENAMED_KERAS2_TRAIN.items():
+                if old in data:
+                    raise ValueError(f"'{old}' is the Keras 2 name; Keras 3 calls it '{new}'")
+        return data
+
+    def recorded_metrics(self) -> list[str]:
+        """History keys a run of this spec records: loss, each metric (``acc`` for ``acc`` and
+        ``accuracy``, else the Keras name as written), and their ``val_`` forms when it
+        validates (the caller knows; both are listed)."""
+        names = ["loss", *(metric_key(m) for m in self.metrics)]
+        return [*names, *(f"val_{n}" for n in names)]
+
+
+def metric_key(metric: str) -> str:
+    """The history key of a compile metric: ``acc`` for ``acc``/``accuracy`` (the field's
+    term), else the name as written (``binary_accuracy``, ``mae``)."""
+    return "acc" if metric in ("acc", "accuracy") else metric
+
+
+# Metrics for which lower is better; every other recorded metric is higher-is-better.
+LOWER_IS_BETTER = re.compile(
+    r"(loss|error|mae|mse|mape|msle|crossentropy|hinge|divergence|kld|poisson|log_cosh"
+    r"|false_(positives|negatives))$")
+BAND_METRIC = re.compile(r"^(best|final|test)_(.+)$")
 
 
 class Band(_Frozen):
-    """The accuracy band training must land in: ``low <= metric <= high``."""
+    """The band training must land in: ``low <= metric <= high``.
 
-    metric: Literal["best_val_acc", "final_val_acc", "test_acc"] = "best_val_acc"
-    low: Fraction
-    high: Fraction
+    ``metric`` is ``best_``, ``final_`` or ``test_`` followed by a recorded history key:
+    ``best_val_acc`` (the best epoch's val_acc), ``final_val_loss``, ``test_acc``, ``best_val_mae``.
+    "Best" follows ``direction``: ``higher`` is better for accuracies, ``lower`` for losses and
+    errors; left out, it is read off the metric's name (:data:`LOWER_IS_BETTER`).
+    """
+
+    metric: str = "best_val_acc"
+    low: float
+    high: float
+    direction: Literal["higher", "lower"] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Band:
+        if not BAND_METRIC.match(self.metric):
+            raise ValueError(f"metric: must be best_, final_ or test_ and a recorded metric "
+                             f"(best_val_acc, final_val_loss, test_acc), got {self.metric!r}")
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError(f"low and high must be numbers, got low={self.low}, "
+                             f"high={self.high}")
         if self.low > self.high:
             raise ValueError(f"low must be <= high, got low={self.low} > high={self.high}")
         return self
+
+    @property
+    def key(self) -> str:
+        """The history key the band reads (``val_acc`` for ``best_val_acc``); for ``test_``,
+        the evaluated metric (``acc`` for ``test_acc``)."""
+        match = BAND_METRIC.match(self.metric)
+        assert match is not None
+        return match.group(2)
+
+    @property
+    def lower_is_better(self) -> bool:
+        if self.direction is not None:
+            return self.direction == "lower"
+        return bool(LOWER_IS_BETTER.search(self.key))
 
 
 class MinEffect(_Frozen):
@@ -292,23 +503,33 @@ class CiSpec(_Frozen):
         "an epoch leaves the baseline's per-epoch mean +/- this many standard deviations")
 
 
-class ReferenceHistory(_Frozen):
-    loss: list[float] = []
-    acc: list[float] = []
-    val_loss: list[float] = []
-    val_acc: list[float] = []
-
-
 class Reference(_Frozen):
-    """Figures published for this model, and where they come from."""
+    """Figures published for this model, and where they come from.
+
+    ``history`` maps a Keras log name (loss, acc, val_loss, val_acc, mae, ...) to its per-epoch
+    values as printed; ``seconds_per_epoch`` is one figure or one per epoch; ``test`` holds any
+    printed test figure by metric (``{acc: 0.885, loss: 0.292}``).
+    """
 
     source: str
-    seconds_per_epoch: Annotated[float, Field(gt=0)] | None = None
+    seconds_per_epoch: Annotated[float, Field(gt=0)] | list[NonNegativeFloat] | None = None
     train_samples: PositiveInt | None = None
     val_samples: PositiveInt | None = None
     test_acc: Fraction | None = None
-    history: ReferenceHistory | None = None
+    test: dict[str, float] = {}
+    history: dict[str, list[float]] | None = None
+    summary_matches: bool | None = Field(
+        default=None, description="whether the spec's expectations are the printed summary's")
     notes: str | None = None
+
+    def epoch_seconds(self) -> float | None:
+        """The typical published epoch time (s): the median of the per-epoch figures."""
+        if self.seconds_per_epoch is None:
+            return None
+        if isinstance(self.seconds_per_epoch, list):
+            values = sorted(self.seconds_per_epoch)
+            return float(values[len(values) // 2]) if values else None
+        return float(self.seconds_per_epoch)
 
 
 class Spec(_Frozen):
@@ -325,6 +546,15 @@ class Spec(_Frozen):
     reference: Reference | None = None
     path: str = Field(default="", exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_dataset(cls, data: Any) -> Any:
+        # ``dataset`` picks the data source; left out it is imdb, as before sources existed.
+        if isinstance(data, dict) and isinstance(data.get("data"), dict) \
+                and "dataset" not in data["data"]:
+            data = {**data, "data": {"dataset": "imdb", **data["data"]}}
+        return data
+
     @model_validator(mode="after")
     def _sections(self) -> Spec:
         if self.train is not None and self.data is None:
@@ -333,6 +563,14 @@ class Spec(_Frozen):
             raise ValueError("train: is required for a spec with a 'band'")
         if self.ci is not None and self.train is None:
             raise ValueError("train: is required for a spec with a 'ci' schedule")
+        if self.train is not None:
+            recorded = self.train.recorded_metrics()
+            for where, band in (("band", self.band), ("ci.band", self.ci and self.ci.band)):
+                if band is not None and band.key not in recorded:
+                    hint = _did_you_mean(band.key, recorded)
+                    raise ValueError(
+                        f"{where}.metric: {band.metric!r} reads '{band.key}', which this spec "
+                        f"does not record{hint} (recorded: {', '.join(recorded)})")
         return self
 
     @property
@@ -367,8 +605,11 @@ class Spec(_Frozen):
                 return [strip(v) for v in value]
             return value
 
-        return strip(self.model_dump(include={"model", "data", "train"}, mode="json",
-                                     exclude_defaults=True))
+        payload = strip(self.model_dump(include={"model", "data", "train"}, mode="json",
+                                        exclude_defaults=True))
+        if self.model.layers is not None:
+            payload["model"]["layers"] = [layer.hashed() for layer in self.model.layers]
+        return payload
 
 
 # ---------------------------------------------------------------------------------------------
@@ -571,13 +812,10 @@ def _describe(err: dict[str, Any]) -> str:
         return f"unknown key '{key}' in {section}{hint}"
     if kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag", got)
-        hint = _did_you_mean(str(tag), LAYER_TYPES)
-        return (
-            f"{where}.type: unknown layer type '{tag}'{hint} "
-            f"(known: {', '.join(LAYER_TYPES)})"
-        )
+        hint = _did_you_mean(str(tag), DATASETS)
+        return f"{where}.dataset: unknown data source '{tag}'{hint} (known: {', '.join(DATASETS)})"
     if kind == "union_tag_not_found":
-        return f"{where}.type: is required (one of {', '.join(LAYER_TYPES)})"
+        return f"{where}.dataset: is required (one of {', '.join(DATASETS)})"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         hint = _did_you_mean(str(got), [s.strip(" '") for s in str(expected).split(" or ")])
@@ -586,9 +824,13 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{where}: {text}" if where else text
     if kind == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
-        if where and _RELATIVE_PATH.match(msg):
-            return f"{where}.{msg}"  # the validator named a field below ``where``
-        return f"{where}: {msg}" if where else msg
+        parts = []
+        for part in msg.split("\n") if where else [msg]:
+            if _RELATIVE_PATH.match(part):
+                parts.append(f"{where}.{part}")  # the validator named a field below ``where``
+            else:
+                parts.append(f"{where}: {part}" if where else part)
+        return "; ".join(parts)
     template = _MESSAGES.get(kind)
     msg = template.format(**err.get("ctx", {})) if template else err["msg"]
     if kind == "missing":
