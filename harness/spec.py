@@ -422,6 +422,7 @@ LOWER_IS_BETTER = re.compile(
     r"(loss|error|mae|mse|mape|msle|crossentropy|hinge|divergence|kld|poisson|log_cosh"
     r"|false_(positives|negatives))$")
 BAND_METRIC = re.compile(r"^(best|final|test)_(.+)$")
+ACCURACY = re.compile(r"(^|_)acc(uracy)?$")
 
 
 class Band(_Frozen):
@@ -448,6 +449,8 @@ class Band(_Frozen):
                              f"high={self.high}")
         if self.low > self.high:
             raise ValueError(f"low must be <= high, got low={self.low} > high={self.high}")
+        if ACCURACY.search(self.key) and not (0.0 <= self.low and self.high <= 1.0):
+            raise ValueError(f"an accuracy lies in [0, 1], got low={self.low}, high={self.high}")
         return self
 
     @property
@@ -825,8 +828,10 @@ def _describe(err: dict[str, Any]) -> str:
     if kind == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
         parts = []
-        for part in msg.split("\n") if where else [msg]:
-            if _RELATIVE_PATH.match(part):
+        for part in msg.split("\n"):
+            if not where:
+                parts.append(part)
+            elif _RELATIVE_PATH.match(part):
                 parts.append(f"{where}.{part}")  # the validator named a field below ``where``
             else:
                 parts.append(f"{where}: {part}" if where else part)
@@ -903,7 +908,8 @@ def _union_members(tp: Any) -> list[Any]:
 
 
 def _tag_of(cls: Any) -> str | None:
-    field = getattr(cls, "model_fields", {}).get("type")
+    fields = getattr(cls, "model_fields", {})
+    field = fields.get("dataset")  # the tag of the data sources' union
     if field is None:
         return None
     args = typing.get_args(field.annotation)
