@@ -61,7 +61,7 @@ from .machine import (
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-    from .data import ImdbData
+    from .data import Dataset as ImdbData
     from .spec import Spec
 
 DEFAULT_TRAIN_SAMPLES = 2560  # 2,048 train + 512 validation at validation_split 0.2: whole batches
@@ -301,6 +301,17 @@ class HarnessTraining:
         return list(outcome.epoch_time_s)
 
 
+def _plain_layer(layer):
+    """A layer as a plain script writes it: ``keras.layers.LSTM(32)``, a wrapper around its
+    wrapped layer (``keras.layers.Bidirectional(keras.layers.LSTM(32))``)."""
+    import keras
+
+    config = layer.keras_config()
+    if layer.layer is not None:
+        config["layer"] = _plain_layer(layer.layer)
+    return getattr(keras.layers, layer.type)(**config)
+
+
 class PlainKerasTraining(HarnessTraining):
     """The same model, data and settings as a plain Keras script would write them:
     ``keras.Sequential`` of the spec's layers, ``compile`` with the spec's optimizer, loss and
@@ -316,8 +327,7 @@ class PlainKerasTraining(HarnessTraining):
         spec, train = self.spec, self.spec.train
         model = keras.Sequential(
             [keras.Input(shape=tuple(spec.model.input.shape), dtype=spec.model.input.dtype)]
-            + [getattr(keras.layers, layer.type)(**layer.keras_config())
-               for layer in spec.model.layers]
+            + [_plain_layer(layer) for layer in spec.model.layers]
         )
         if self.pin:
             pin_generic_kernels(model)
@@ -599,10 +609,14 @@ def load_bench_data(spec: Spec, data_path: str | None, train_samples: int | None
     import numpy as np
 
     from .contract import check_data
-    from .data import load_imdb
+    from .data import load_data
 
-    data = load_imdb(spec.data, data_path)
+    data = load_data(spec, data_path)
     check_data(spec, data)
+    if data.generator:
+        raise UsageError(f"{spec.path}: bench times training on arrays; data.dataset "
+                         f"{data.dataset} makes batches from a generator, which it does not "
+                         "time yet")
     if train_samples is not None and train_samples > len(data.x_train):
         raise UsageError(f"--train-samples {train_samples}: {data.source} has only "
                          f"{len(data.x_train):,} training reviews; pass at most "

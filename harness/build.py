@@ -111,7 +111,10 @@ def layer_names(spec: Spec) -> list[str]:
         if layer.name:
             names.append(layer.name)
             continue
-        base = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", layer.type).lower()
+        # Keras's own snake case (keras.src.utils.naming.to_snake_case): Conv1D -> conv1d,
+        # SimpleRNN -> simple_rnn, GlobalMaxPooling1D -> global_max_pooling1d.
+        base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", layer.type)
+        base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
         count = seen.get(base, 0)
         seen[base] = count + 1
         names.append(base if count == 0 else f"{base}_{count}")

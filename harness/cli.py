@@ -45,7 +45,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     specs = load_specs(_spec_paths(args.specs))
     for spec in specs:
         kind = "trains" if spec.trains else "architecture only"
-        print(f"ok  {spec.path}  ({spec.name}, {len(spec.model.layers)} layers, {kind})")
+        model = (f"factory {spec.model.factory}" if spec.model.layers is None
+                 else f"{len(spec.model.layers)} layers")
+        data = "" if spec.data is None else f", data {spec.data.dataset}"
+        print(f"ok  {spec.path}  ({spec.name}, {model}{data}, {kind})")
     print(f"{len(specs)} spec(s) valid in {time.perf_counter() - t0:.2f} s")
     return 0
 
@@ -98,6 +101,10 @@ def _parity(model, spec, data: str | None) -> list[str]:
     """
     from .parity import measure_parity, random_inputs, randomize_biases, review_inputs
 
+    if spec.model.factory is not None:
+        print(f"\nNumerical parity: not checked for {spec.name}: a factory model has no layer "
+              "list for the NumPy references to follow")
+        return []
     randomize_biases(model, seed=0)
     batches = [("random inputs", random_inputs(spec, seed=0))]
     if data is not None:
@@ -259,11 +266,12 @@ def _bench_pytest_json(results: dict, path: Path) -> dict | None:
 
 def _band_miss(band, runs: list[dict]) -> str | None:
     """A band check on the seed mean (the value itself for one run); None when inside."""
-    from .stats import run_figures, summarize
+    from .figures import band_value
+    from .stats import summarize
 
     if band is None:
         return None
-    summary = summarize([run_figures(r)[band.metric] for r in runs])
+    summary = summarize([band_value(band, r) for r in runs])
     if summary is None:
         return f"no {band.metric} to check against the band [{band.low}, {band.high}]"
     if band.low <= summary.mean <= band.high:
@@ -280,13 +288,14 @@ def _seed_statistics(spec, runs: list[dict], folder: Path) -> str:
     from .report import seeds_section
     from .results import load_results, write_text_atomic
 
-    text = f"## {spec.name}: {len(runs)} seeds\n\n{seeds_section(runs)}\n"
+    extra = tuple(b.metric for b in (spec.band, spec.ci and spec.ci.band) if b is not None)
+    text = f"## {spec.name}: {len(runs)} seeds\n\n{seeds_section(runs, extra)}\n"
     mine = identity(runs[0])
     stored = [load_results(f) for f in sorted((folder / "runs").glob("*.json"))]
     stored = [r for r in stored if r.get("status") == "complete" and identity(r) == mine]
     stored.sort(key=lambda r: r["execution"]["seed"])
     write_text_atomic(folder / "seeds.md", f"## {spec.name}: {len(stored)} comparable runs in "
-                      f"runs/\n\n{seeds_section(stored)}\n")
+                      f"runs/\n\n{seeds_section(stored, extra)}\n")
     return text
 
 
@@ -376,8 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="validate, build, verify, train, evaluate and report")
     p.add_argument("specs", nargs="*", metavar="SPEC")
     p.add_argument("--data", metavar="PATH", default=None,
-                   help="Stanford IMDB archive (aclImdb_v1.tar.gz) or its unpacked folder "
-                   "(default: $HARNESS_IMDB_DATA, else keras.datasets.imdb's download)")
+                   help="the data of the spec's source: the Stanford IMDB archive "
+                   "(aclImdb_v1.tar.gz) or its unpacked folder (default: $HARNESS_IMDB_DATA, "
+                   "else keras.datasets.imdb's download), the Jena CSV (default: "
+                   "$HARNESS_JENA_DATA, $HARNESS_DATA_DIR, the working directory), an arrays "
+                   ".npz (default: data.file)")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="reports folder (default: reports, or reports/ci with --ci)")
     _execution_options(p)

@@ -1,14 +1,21 @@
-"""The data contract: check encoded data against the spec before any training.
+"""The data contract: check the data against the spec before any training.
 
-Checks (each a small function returning a problem or None, all run before deciding):
-- every token index < the Embedding's input_dim: TensorFlow on a GPU silently returns zeros for
-  an out-of-range index, so here it is an error naming the index and the layer;
-- padding on the declared side (the book pads at the front; an LSTM fed back-padded sequences
-  without a mask learns next to nothing on this task), and with ``truncating: post`` every review
-  keeps its start index;
-- shapes: (samples, maxlen) for sequences, (samples, num_words) for multi-hot, as the spec's
-  ``data.expect`` says for the full data set (25,000 x 500 for the book's setup);
-- labels in {0, 1}, and balanced (the IMDB splits are 12,500 positive / 12,500 negative).
+Checks (each a small function returning a problem, None, or ``not applicable`` where it does not
+apply to the spec's data source; all run before deciding):
+- every token index < the Embedding's input_dim (word-index sources, an arrays file of integers
+  into an Embedding): TensorFlow on a GPU silently returns zeros for an out-of-range index, so
+  here it is an error naming the index and the layer;
+- padding on the declared side (imdb, imdb_text: the book pads at the front; an LSTM fed
+  back-padded sequences without a mask learns next to nothing on this task), and for imdb with
+  ``truncating: post`` every review keeps its start index;
+- shapes: (samples, maxlen) for sequences, (samples, num_words) for multi-hot, the model input's
+  shape for arrays and timeseries windows, and ``data.expect``'s full-data shapes;
+- labels in {0, 1}, and balanced (the IMDB splits are 12,500 positive / 12,500 negative);
+- finite values (the Jena CSV, an arrays file of floats; a column constant over the training rows
+  cannot be normalized);
+- the expected columns (the Jena climate layout, the target column);
+- row ranges inside the file (Jena: every window and its target, at least one batch to validate
+  and test on).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import numpy as np
 from .errors import DataError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .data import ImdbData
+    from .data import Dataset
     from .spec import Spec
 
 # A check returns None when the data passes, NOT_APPLICABLE when it does not apply to this spec
@@ -38,34 +45,56 @@ def balance_tolerance(n: int) -> float:
     """How far from 50% positive ``n`` labels may be (a share, 0.05 and up)."""
     return max(BALANCE_TOLERANCE, BALANCE_STANDARD_ERRORS * 0.5 / float(np.sqrt(n)))
 
-Check = Callable[["Spec", "ImdbData"], "str | None"]
+Check = Callable[["Spec", "Dataset"], "str | None"]
+# Sources whose x holds word indices, padded by pad_sequences.
+WORD_SOURCES = ("imdb", "imdb_text")
 
 
-def _splits(data: ImdbData):
-    return (("x_train", data.x_train, data.y_train), ("x_test", data.x_test, data.y_test))
+def _splits(data: Dataset):
+    """``(name, x, y)`` of every array split (none for a generator source)."""
+    if data.generator:
+        return ()
+    out = [("x_train", data.x_train, data.y_train)]
+    if data.x_val is not None:
+        out.append(("x_val", data.x_val, data.y_val))
+    return (*out, ("x_test", data.x_test, data.y_test))
 
 
-def token_range(spec: Spec, data: ImdbData) -> str | None:
-    first = spec.model.layers[0]
-    if first.type != "Embedding" or data.info.get("representation") != "sequences":
+def _sequences(data: Dataset) -> bool:
+    """Whether x holds padded word indices (not multi-hot, not floats, not windows)."""
+    return data.dataset in WORD_SOURCES and data.info.get("representation",
+                                                           "sequences") == "sequences"
+
+
+def token_range(spec: Spec, data: Dataset) -> str | None:
+    layers = spec.model.layers
+    first = layers[0] if layers else None
+    if first is None or first.type != "Embedding":
         return NOT_APPLICABLE
+    integers = data.dataset == "arrays" and data.x_train is not None \
+        and np.issubdtype(data.x_train.dtype, np.integer)
+    if not (_sequences(data) or integers):
+        return NOT_APPLICABLE
+    input_dim = first.arg("input_dim")
+    remedy = ("set data.num_words <= input_dim" if data.dataset in WORD_SOURCES
+              else f"the arrays of {data.source} must hold indices < input_dim")
     for name, x, _ in _splits(data):
-        if x.size and int(x.max()) >= first.input_dim:
+        if x.size and int(x.max()) >= input_dim:
             top = int(x.max())
             row = int(np.argwhere(x == top)[0][0])
             return (f"{name}[{row}] holds token index {top} >= model.layers[0] (Embedding) "
-                    f"input_dim {first.input_dim}; set data.num_words <= input_dim")
+                    f"input_dim {input_dim}; {remedy}")
         if x.size and int(x.min()) < 0:
             return f"{name} holds a negative token index {int(x.min())}"
     return None
 
 
-def padding_side(spec: Spec, data: ImdbData) -> str | None:
-    if data.info.get("representation") != "sequences":
+def padding_side(spec: Spec, data: Dataset) -> str | None:
+    if not _sequences(data):
         return NOT_APPLICABLE
     side = spec.data.padding
     for name, x, _ in _splits(data):
-        if x.shape[1] < 2:
+        if x.ndim != 2 or x.shape[1] < 2:
             continue
         if side == "pre":
             # Front padding: no padding index (0) may follow a word.
@@ -76,8 +105,12 @@ def padding_side(spec: Spec, data: ImdbData) -> str | None:
             return (f"{name}[{int(bad[0])}] is not padded at the "
                     f"{'front' if side == 'pre' else 'back'} as data.padding: {side} declares "
                     f"({bad.size} rows differ)")
-    if spec.data.truncating == "post":
+    # keras.datasets.imdb conventions: every review starts with the start index 1 (last when
+    # reversed); notebook 6.1's tokenizer has no start index.
+    if data.dataset == "imdb" and spec.data.truncating == "post" and not spec.data.reverse:
         for name, x, _ in _splits(data):
+            if x.ndim != 2 or not x.size:
+                continue
             first_word = x[np.arange(len(x)), (x != 0).argmax(axis=1)]
             lost = np.flatnonzero(first_word != 1)
             if lost.size:
@@ -86,22 +119,60 @@ def padding_side(spec: Spec, data: ImdbData) -> str | None:
     return None
 
 
-def shapes(spec: Spec, data: ImdbData) -> str | None:
-    width = spec.data.num_words if spec.data.representation == "multi_hot" else spec.data.maxlen
+def _input_shape(spec: Spec) -> list[int | None] | None:
+    """The model input's shape without the batch dimension (None: a factory model)."""
+    return None if spec.model.input is None else list(spec.model.input.shape)
+
+
+def _fits(shape: tuple[int, ...], want: list[int | None]) -> bool:
+    return len(shape) == len(want) and all(w is None or w == s for s, w in
+                                           zip(shape, want, strict=True))
+
+
+def shapes(spec: Spec, data: Dataset) -> str | None:
     expect = spec.data.expect
     sliced = data.info.get("sliced", False)
+    if data.generator:
+        windows = data.windows
+        if data.dataset == "jena_climate" and spec.data.lookback % spec.data.step:
+            return (f"data.lookback {spec.data.lookback} is not a multiple of data.step "
+                    f"{spec.data.step}: windows would not hold lookback // step timesteps")
+        sample = tuple(windows.shape("train")[1:])
+        want = _input_shape(spec)
+        if want is not None and not _fits(sample, want):
+            return (f"windows are {sample} (timesteps, features), model.input.shape is "
+                    f"{want}")
+        for name in ("x_train", "x_test"):
+            declared = None if expect is None else getattr(expect, f"{name}_shape")
+            have = data.x_train_shape if name == "x_train" else data.x_test_shape
+            if declared is not None and list(have) != list(declared):
+                return (f"{name} has shape {tuple(have)} (windows, timesteps, features), "
+                        f"data.expect.{name}_shape says {tuple(declared)}")
+        return None
+    if data.dataset in WORD_SOURCES:
+        multi_hot = data.info.get("representation") == "multi_hot"
+        width = spec.data.num_words if multi_hot else spec.data.maxlen
+        want = None if width is None else [width]
+    else:
+        want = _input_shape(spec)
     for name, x, y in _splits(data):
-        if x.ndim != 2 or (width is not None and x.shape[1] != width):
+        if data.dataset in WORD_SOURCES and x.ndim != 2:
             return f"{name} has shape {x.shape}, expected (samples, {width})"
-        if len(x) != len(y):
-            return f"{name} has {len(x)} rows but {len(y)} labels"
-        want = None if expect is None else getattr(expect, f"{name}_shape")
-        if want is not None and not sliced and list(x.shape) != list(want):
-            return f"{name} has shape {x.shape}, data.expect.{name}_shape says {tuple(want)}"
+        if want is not None and not _fits(x.shape[1:], want):
+            shown = ", ".join("None" if w is None else str(w) for w in want)
+            return f"{name} has shape {x.shape}, expected (samples, {shown})"
+        if y is None or len(x) != len(y):
+            return f"{name} has {len(x)} rows but {0 if y is None else len(y)} labels"
+        declared = None if expect is None or name == "x_val" else \
+            getattr(expect, f"{name}_shape")
+        if declared is not None and not sliced and list(x.shape) != list(declared):
+            return f"{name} has shape {x.shape}, data.expect.{name}_shape says {tuple(declared)}"
     return None
 
 
-def labels(spec: Spec, data: ImdbData) -> str | None:
+def labels(spec: Spec | None, data: Dataset) -> str | None:
+    if data.dataset not in WORD_SOURCES:
+        return NOT_APPLICABLE
     for name, _, y in _splits(data):
         values = set(np.unique(y).tolist())
         if not values <= {0.0, 1.0}:
@@ -115,15 +186,72 @@ def labels(spec: Spec, data: ImdbData) -> str | None:
     return None
 
 
+def finite_values(spec: Spec, data: Dataset) -> str | None:
+    if data.dataset == "jena_climate" and data.windows is not None:
+        w = data.windows
+        if w.nonfinite is not None:
+            line, column, value = w.nonfinite
+            return (f'{w.file} line {line}, column "{column}": {value} is not a finite number')
+        if w.constant:
+            return (f"{w.file}: column {', '.join(repr(c) for c in w.constant)} is constant over "
+                    "data.train_rows (std 0), it cannot be normalized")
+        return None
+    if data.dataset != "arrays":
+        return NOT_APPLICABLE
+    for name, x, y in _splits(data):
+        for label, a in ((name, x), (f"y{name[1:]}", y)):
+            if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
+                bad = np.argwhere(~np.isfinite(a))[0]
+                return (f"{label}[{int(bad[0])}] holds {a[tuple(bad)]} in {data.source}; every "
+                        "value must be a finite number")
+    return None
+
+
+def columns(spec: Spec, data: Dataset) -> str | None:
+    if data.dataset != "jena_climate" or data.windows is None:
+        return NOT_APPLICABLE
+    from .data.timeseries import JENA_COLUMNS
+
+    w = data.windows
+    have, want = list(w.columns), list(JENA_COLUMNS)
+    target = (None if w.target is not None else
+              f"{w.file} line 1: no column {w.target_name!r} to predict (data.target)")
+    if have == want:
+        return target
+    missing = [c for c in want if c not in have]
+    extra = [c for c in have if c not in want]
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(repr(c) for c in missing)}")
+    if extra:
+        parts.append(f"unexpected {', '.join(repr(c) for c in extra)}")
+    if not parts:
+        parts.append(f"in another order: {', '.join(repr(c) for c in have)}")
+    layout = f"{w.file} line 1: columns differ from the Jena climate layout ({'; '.join(parts)})"
+    return layout if target is None else f"{layout}; {target}"
+
+
+def row_ranges(spec: Spec, data: Dataset) -> str | None:
+    if data.dataset != "jena_climate" or data.windows is None:
+        return NOT_APPLICABLE
+    batch_size = data.info.get("batch_size") or (spec.train.batch_size if spec.train else None)
+    problems = [p for p in data.windows.problems(batch_size)
+                if "data.target" not in p and "data.lookback" not in p]
+    return "; ".join(problems) or None
+
+
 CHECKS: dict[str, Check] = {
     "token indices < Embedding input_dim": token_range,
     "padding side": padding_side,
     "shapes": shapes,
     "labels in {0, 1} and balanced": labels,
+    "finite values": finite_values,
+    "expected columns": columns,
+    "row ranges inside the file": row_ranges,
 }
 
 
-def check_data(spec: Spec, data: ImdbData) -> list[dict]:
+def check_data(spec: Spec, data: Dataset) -> list[dict]:
     """Run every check and raise if any fails.
 
     Returns:

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import UsageError
+from .figures import band_value, direction_text
+from .figures import label as figure_label
 from .results import load_results
 from .spec import Band, Spec
 from .stats import METRICS, Summary, one_sided_p, run_figures, summarize
@@ -142,6 +144,25 @@ class Group:
         figures = [run_figures(r) for r in self.baseline]
         return {m: summarize([f[m] for f in figures]) for m in METRICS}
 
+    @cached_property
+    def band_summary(self) -> Summary | None:
+        """The band's figure over the complete runs, in the band's direction (any metric)."""
+        if self.band is None:
+            return None
+        return summarize([band_value(self.band, r) for r in self.complete])
+
+    @cached_property
+    def baseline_band_summary(self) -> Summary | None:
+        if self.band is None:
+            return None
+        return summarize([band_value(self.band, r) for r in self.baseline])
+
+    def records_acc(self) -> bool:
+        """Whether the spec trains with an accuracy metric (``acc``/``accuracy``): the gated
+        accuracy figures are not recorded for one with ``metrics: []`` or other metrics."""
+        train = self.spec.train
+        return train is not None and "acc" in train.recorded_metrics()
+
     @property
     def min_effect(self) -> dict[str, float | None]:
         effect = self.spec.ci.min_effect if self.spec.ci is not None else None
@@ -196,7 +217,9 @@ def compare(group: Group, metric: str) -> Comparison:
     baseline = group.baseline_summaries[metric] if group.baseline else None
     effect = group.min_effect[metric]
     if current is None or baseline is None:
-        if metric.endswith("val_acc") and not any(
+        if metric != "epoch_time_s" and not group.records_acc():
+            verdict = "not recorded"  # metrics: [] or others: no accuracy to gate
+        elif metric.endswith("val_acc") and not any(
                 (r.get("history") or {}).get("val_acc") for r in group.runs):
             verdict = "not recorded"  # a spec without validation_split has no val_acc
         elif current is None:
@@ -311,7 +334,7 @@ class BandCheck:
         band = group.band
         if band is None:
             return None
-        summary = group.summaries.get(band.metric)
+        summary = group.band_summary
         if summary is None:
             return f"band miss: no {band.metric} to check against {group.band_source} " \
                    f"[{band.low:.2f}, {band.high:.2f}]"
@@ -602,8 +625,26 @@ def metrics_table(group: Group) -> str:
         p = "-" if c.p is None else f"{c.p:.3g} ({c.test})"
         rows.append([label, _mean_std(metric, c.current), _ci(metric, c.current),
                      _mean_std(metric, c.baseline), change, p, effect, band, c.verdict])
+    if group.band is not None and group.band.metric not in METRICS:
+        rows.append(_band_row(group))
     return _table(rows, ["metric", "mean ± std (runs)", "95% CI", "baseline mean ± std (runs)",
                          "change", "p (one-sided)", "min effect", "band", "verdict"])
+
+
+def _band_row(group: Group) -> list[str]:
+    """The verdict table's row of a band on a figure the gate does not test for regressions
+    (``best_val_loss``, ``final_val_mae``): its mean, and inside or outside the band."""
+    band = group.band
+    assert band is not None
+    now, before = group.band_summary, group.baseline_band_summary
+    change = "-" if now is None or before is None else _fmt(band.metric, now.mean - before.mean,
+                                                          signed=True)
+    where = "-" if now is None else (
+        f"{'inside' if band.low <= now.mean <= band.high else 'MISS'} "
+        f"[{band.low:.2f}, {band.high:.2f}]")
+    return [f"{figure_label(band.metric)} ({direction_text(band.lower_is_better)})",
+            _mean_std(band.metric, now), _ci(band.metric, now), _mean_std(band.metric, before),
+            change, "-", "-", where, "band only" if now is not None else "no result"]
 
 
 def _describe_runs(group: Group) -> str:
@@ -643,7 +684,8 @@ def render_verdict(verdict: Verdict) -> str:
         else:
             lines.append(f"- baseline: {group.baseline_note}")
         if group.band is not None:
-            lines.append(f"- band: {group.band.metric} in [{group.band.low:.2f}, "
+            lower = " (lower is better)" if group.band.lower_is_better else ""
+            lines.append(f"- band: {group.band.metric}{lower} in [{group.band.low:.2f}, "
                          f"{group.band.high:.2f}] ({group.band_source}), checked on the seed mean")
         lines += [f"- note: {n}" for n in group.notes]
         lines += ["", metrics_table(group), ""]

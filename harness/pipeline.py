@@ -52,7 +52,8 @@ class RunOptions:
     """Options of ``harness run`` that override or slice the spec.
 
     Attributes:
-        data: the Stanford archive or folder (None: $HARNESS_IMDB_DATA, then Keras's download).
+        data: the data file, archive or folder of the spec's source (None: the source's own
+            look-up, :mod:`harness.data`: $HARNESS_IMDB_DATA, $HARNESS_JENA_DATA, ...).
         out: the reports folder; each spec writes into ``out/<spec name>/``.
         mode: execution mode, ``xla`` (jit_compile=True, the default) or ``default`` (Keras's).
         epochs: overrides the spec's epochs.
@@ -186,7 +187,7 @@ def check_same_data(run_file: Path, previous: dict[str, Any], data) -> None:
         UsageError: the archive's checksum or the arrays' shapes differ.
     """
     was = previous.get("data") or {}
-    now = (data.checksum, list(data.x_train.shape), list(data.x_test.shape))
+    now = (data.checksum, data.x_train_shape, data.x_test_shape)
     if (was.get("checksum"), was.get("x_train_shape"), was.get("x_test_shape")) != now:
         raise UsageError(
             f"{data.source}: not the data of run {previous.get('run_id')} in {run_file} (sha256 "
@@ -287,8 +288,11 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
     checkpoints.drop()
     _drop_partial_report(run_file.with_suffix(""))
     if results.get("test"):
-        print(f"test: loss {results['test']['loss']:.4f}  acc {results['test']['acc']:.4f}  "
-              f"({results['test']['samples']} reviews)", file=stream, flush=True)
+        from .figures import test_metrics
+
+        figures = "  ".join(f"{k} {v:.4f}" for k, v in test_metrics(results).items())
+        print(f"test: {figures}  ({results['test']['samples']} samples)", file=stream,
+              flush=True)
     report = publish(folder, results)
     print(f"report: {report}", file=stream, flush=True)
     return results
@@ -306,7 +310,7 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     from .build import CompiledModels
     from .checkpoint import checkpoint_path, restore_checkpoint
     from .contract import check_data
-    from .data import load_imdb
+    from .data import apply_pretrained, load_data, pretrained_weights
     from .devices import select_device
     from .train import EXECUTION_MODES, TrainOutcome
     from .verify import verify_model
@@ -315,20 +319,26 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     seed = spec.train.seed if options.seed is None else options.seed
     print(f"== {spec.name} ({spec.path}): seed {seed}, mode {mode}", file=stream, flush=True)
     device = select_device(options.device)
-    data = load_imdb(spec.data, options.data)
-    for option, n, have, what in (
-            ("--train-samples", options.train_samples, len(data.x_train), "training"),
-            ("--test-samples", options.test_samples, len(data.x_test), "test")):
-        if n is not None and n > have:  # slicing would quietly use fewer than asked for
-            raise UsageError(f"{option} {n}: {data.source} has only {have:,} {what} reviews; "
-                             f"pass at most {have} or leave the option out")
+    data = load_data(spec, options.data, batch_size=options.batch_size)
+    for option, n, split in (("--train-samples", options.train_samples, "training"),
+                             ("--test-samples", options.test_samples, "test")):
+        if n is None:
+            continue
+        if data.generator:  # batches drawn from row ranges: nothing to slice
+            raise UsageError(f"{option} {n}: {data.source} is read as generated batches "
+                             f"({data.dataset}), not arrays; leave the option out (set "
+                             "train.steps_per_epoch / validation_steps in the spec instead)")
+        have = len(data.x_train if split == "training" else data.x_test)
+        if n > have:  # slicing would quietly use fewer than asked for
+            raise UsageError(f"{option} {n}: {data.source} has only {have:,} {split} "
+                             f"{data.unit}; pass at most {have} or leave the option out")
     if options.train_samples or options.test_samples:
         data = data.head(options.train_samples, options.test_samples)
     contract = check_data(spec, data)
+    pretrained = pretrained_weights(spec, data)  # GloVe vectors: read before anything is built
     if previous is not None:
         check_same_data(run_file, previous, data)
-    print(f"data: {data.source}: x_train {data.x_train.shape}, x_test {data.x_test.shape}",
-          file=stream, flush=True)
+    print(f"data: {data.describe()}", file=stream, flush=True)
 
     # Hashes of the spec as written, before a batch_size override.
     hashes = spec.content_hash(), spec.section_hashes()
@@ -342,6 +352,7 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     # A resumed run reseeds with the epochs reached, so its shuffles do not repeat epoch 1's.
     model, built = models.fresh(spec, seed + start.epochs_done, jit_compile=jit,
                                 deterministic=options.deterministic)
+    apply_pretrained(model, pretrained)  # on the model that trains (a reused one too)
     verification = verify_model(built, spec)
     print(f"verify: {len(verification.rows)} layers match the spec, "
           f"{verification.totals['total_params']:,} params", file=stream, flush=True)
@@ -351,6 +362,8 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
         run_id = new_run_id()
         results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
                                contract, verification, hashes)
+        if pretrained:
+            results["data"]["pretrained"] = {name: info for name, (_, info) in pretrained.items()}
         return model, data, results, folder / RUNS / f"{run_id}.json", start
     if start.epochs_done:
         restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
@@ -385,10 +398,8 @@ def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file:
 
 def _drop_partial_report(folder: Path) -> None:
     """A resumed run that completed: the report of its stopped state is out of date."""
-    from .report import ACCURACY_PNG, LOSS_PNG
-
-    for name in ("report.md", ACCURACY_PNG, LOSS_PNG):
-        (folder / name).unlink(missing_ok=True)
+    for path in [folder / "report.md", *folder.glob("*.png")]:  # the plots of any metric
+        path.unlink(missing_ok=True)
     try:
         folder.rmdir()
     except OSError:
@@ -397,12 +408,12 @@ def _drop_partial_report(folder: Path) -> None:
 
 def _finished_epochs(previous: dict[str, Any]):
     """The epochs of a stopped run up to its checkpoint, as a training outcome to go on from."""
-    from .train import HISTORY_KEYS, TrainOutcome
+    from .train import TrainOutcome
 
     done = int((previous.get("checkpoint") or {}).get("epoch", 0))
     history = previous.get("history") or {}
     return TrainOutcome(
-        history={k: list(history.get(k, []))[:done] for k in HISTORY_KEYS},
+        history={k: list(v or [])[:done] for k, v in history.items()},
         epoch_time_s=list(previous.get("epoch_time_s") or [])[:done],
     )
 
@@ -434,10 +445,11 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, c
                       "batch_size": train.batch_size, "validation_split": train.validation_split,
                       "optimizer": train.optimizer, "loss": train.loss,
                       "metrics": list(train.metrics), "device": device},
-        "data": {"source": data.source, "checksum": data.checksum,
-                 "x_train_shape": list(data.x_train.shape),
-                 "x_test_shape": list(data.x_test.shape),
-                 "test_samples": int(len(data.x_test)), **data.info, "contract": contract},
+        "data": {"source": data.source, "checksum": data.checksum, "dataset": data.dataset,
+                 "validation": data.validation,
+                 "x_train_shape": data.x_train_shape, "x_test_shape": data.x_test_shape,
+                 "test_samples": data.test_samples(train.batch_size), **data.info,
+                 "contract": contract},
         "architecture": verification.as_dict(),
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),
@@ -486,12 +498,14 @@ def band_for(spec: Spec, schedule: dict[str, Any]) -> Band | None:
 
 
 def band_verdict(band: Band | None, results: dict[str, Any]) -> dict[str, Any] | None:
-    """Check a band against a run: ``verdict`` is pass, fail or no result."""
+    """Check a band against a run: ``verdict`` is pass, fail or no result (the run did not
+    record the band's metric, or stopped before it was measured). ``best_`` follows the band's
+    direction (:mod:`harness.figures`)."""
     if band is None:
         return None
-    from .report import summary_figures
+    from .figures import band_value
 
-    value = summary_figures(results).get(band.metric)
+    value = band_value(band, results)
     fields = band.model_dump()
     if value is None:
         return {**fields, "value": None, "verdict": "no result"}

@@ -1,18 +1,26 @@
 """Markdown reports with plots, from a results document alone.
 
-``render_report(results)`` gives the Markdown; ``write_report(results, folder)`` also draws the
-notebook's two figures (training and validation accuracy, training and validation loss, per
-epoch; training as dots, validation as a line) with the book's curves beside this run's.
+``render_report(results)`` gives the Markdown: the band's verdict with this run's figure beside
+the book's first, then this run beside the published figures for every recorded metric (best,
+final and test values; every key per epoch). ``write_report(results, folder)`` also draws the
+notebook's figures, one per metric (training and validation loss; accuracy when it is recorded;
+any other metric such as mae), training as dots and validation as a line, with the book's curves
+beside this run's. Reports name the data file, never its machine path, and cite no file of the
+shared folder beside the project.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import statistics
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
 from .results import write_text_atomic
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec import Band
 
 ACCURACY_PNG = "accuracy.png"
 LOSS_PNG = "loss.png"
@@ -63,90 +71,158 @@ def architecture_section(arch: dict[str, Any]) -> str:
                          "params (expected)", "params (measured)", "match"])
 
 
-def summary_figures(results: dict[str, Any]) -> dict[str, Any]:
-    """Best/final val_acc, test acc, epoch times (s) and throughput (samples/s) of a run."""
-    history = results.get("history", {})
-    val_acc = history.get("val_acc") or []
+def summary_figures(results: dict[str, Any], band: Band | None = None) -> dict[str, Any]:
+    """The figures of a run (see :mod:`harness.figures`).
+
+    ``best_KEY`` and ``final_KEY`` of every recorded history key, ``test_KEY`` of every evaluated
+    metric, ``band.metric`` in the band's direction when a band is given; always (None when not
+    recorded) ``best_val_acc``, ``best_epoch`` (of best val_acc), ``final_val_acc``, ``test_acc``,
+    ``test_loss``; epoch times (s) and throughput (samples/s).
+    """
+    from .figures import band_value, best_epoch, figure, history_of, test_metrics
+
+    history = history_of(results)
+    figures: dict[str, Any] = {}
+    for key, values in history.items():
+        if values:
+            figures[f"best_{key}"] = figure(results, f"best_{key}")
+            figures[f"final_{key}"] = figure(results, f"final_{key}")
+    figures.update({f"test_{k}": v for k, v in test_metrics(results).items()})
     times = results.get("epoch_time_s") or []
-    train_samples = results.get("data", {}).get("train_samples") or 0
+    train_samples = (results.get("data") or {}).get("train_samples") or 0
     # Epoch 1 includes tracing (and XLA compilation); the steady epochs say more about speed.
     steady = times[1:] or times
     median = statistics.median(steady) if steady else None
-    best_epoch = max(range(len(val_acc)), key=val_acc.__getitem__) + 1 if val_acc else None
-    return {
-        "best_val_acc": max(val_acc) if val_acc else None,
-        "best_epoch": best_epoch,
-        "final_val_acc": val_acc[-1] if val_acc else None,
-        "test_acc": (results.get("test") or {}).get("acc"),
-        "test_loss": (results.get("test") or {}).get("loss"),
+    figures.update({
+        "best_val_acc": figure(results, "best_val_acc"),
+        "best_epoch": best_epoch(history.get("val_acc"), lower=False),
+        "final_val_acc": figure(results, "final_val_acc"),
+        "test_acc": figure(results, "test_acc"),
+        "test_loss": figure(results, "test_loss"),
         "first_epoch_time_s": times[0] if times else None,
         "median_epoch_time_s": median,
         "throughput_samples_per_s": (train_samples / median) if median else None,
-    }
+    })
+    if band is not None:
+        figures[band.metric] = band_value(band, results)
+    return figures
 
 
-def _reference_figures(ref: dict[str, Any] | None) -> dict[str, Any]:
-    if not ref:
-        return {}
-    hist = ref.get("history") or {}
-    val_acc = hist.get("val_acc") or []
-    sec = ref.get("seconds_per_epoch")
-    n = ref.get("train_samples")
-    return {
-        "best_val_acc": max(val_acc) if val_acc else None,
-        "best_epoch": max(range(len(val_acc)), key=val_acc.__getitem__) + 1 if val_acc else None,
-        "final_val_acc": val_acc[-1] if val_acc else None,
-        "test_acc": ref.get("test_acc"),
-        "median_epoch_time_s": sec,
-        "throughput_samples_per_s": (n / sec) if (n and sec) else None,
-    }
+def reference_epoch_seconds(ref: dict[str, Any] | None) -> float | None:
+    """The typical published epoch time (s) of a stored reference
+    (:meth:`harness.spec.Reference.epoch_seconds`: one figure, or the median of per-epoch ones)."""
+    from .spec import Reference
+
+    sec = (ref or {}).get("seconds_per_epoch")
+    if sec is None:
+        return None
+    try:
+        return Reference(source="", seconds_per_epoch=sec).epoch_seconds()
+    except ValueError:
+        return None
+
+
+def _compared_keys(results: dict[str, Any], book: dict[str, Any],
+                   band: Band | None) -> list[str]:
+    """The history keys the comparison shows: every validated metric of this run and the book,
+    the band's first, accuracy next."""
+    from .figures import history_of, ordered_keys, validated_keys
+
+    keys = validated_keys(history_of(results), history_of(book))
+    first = None
+    if band is not None and not band.metric.startswith("test_"):
+        first = band.key
+        if first not in keys:
+            keys = [first, *keys]
+    return ordered_keys(keys, first)
+
+
+def _lower(key: str, band: Band | None) -> bool:
+    """Whether lower is better for ``key``: the band's direction for its key, else the name's."""
+    from .figures import lower_is_better
+
+    if band is not None and band.key == key and band.direction is not None:
+        return band.lower_is_better
+    return lower_is_better(key)
 
 
 def comparison_section(results: dict[str, Any]) -> str:
+    """This run beside the published figures: best (with its epoch) and final value of each
+    validated metric, every test figure, epoch time and throughput."""
+    from .figures import best_epoch, figure, history_of, reference_run, stored_band, test_metrics
+
+    ref = results.get("reference") or {}
+    book = reference_run(ref)
+    band = stored_band(results.get("band"))
+    keys = _compared_keys(results, book, band)
+    ours_hist, book_hist = history_of(results), history_of(book)
+    rows: list[list[str]] = []
+    for key in keys:
+        lower = _lower(key, band)
+        best = f"best_{key}"
+        rows += [
+            [f"best {key} ({'lowest' if lower else 'highest'})",
+             _cell(figure(results, best, lower)), _cell(figure(book, best, lower))],
+            [f"epoch of best {key}", _cell(best_epoch(ours_hist.get(key), lower)),
+             _cell(best_epoch(book_hist.get(key), lower))],
+            [f"final {key}", _cell(figure(results, f"final_{key}")),
+             _cell(figure(book, f"final_{key}"))],
+        ]
+    plain = [k[4:] if k.startswith("val_") else k for k in keys]
+    tested = list(dict.fromkeys([*(k for k in plain if k in test_metrics(results)
+                                   or k in test_metrics(book)),
+                                 *test_metrics(results), *test_metrics(book)]))
+    for key in tested:
+        rows.append([f"test {key}", _cell(figure(results, f"test_{key}")),
+                     _cell(figure(book, f"test_{key}"))])
     ours = summary_figures(results)
-    book = _reference_figures(results.get("reference"))
-    rows = [
-        ["best val_acc", ours["best_val_acc"], book.get("best_val_acc")],
-        ["epoch of best val_acc", ours["best_epoch"], book.get("best_epoch")],
-        ["final val_acc", ours["final_val_acc"], book.get("final_val_acc")],
-        ["test acc", ours["test_acc"], book.get("test_acc")],
-        ["test loss", ours["test_loss"], None],
-        ["first epoch time (s)", ours["first_epoch_time_s"], None],
-        ["median epoch time after the first (s)", ours["median_epoch_time_s"],
-         book.get("median_epoch_time_s")],
-        ["training throughput (samples/s)", ours["throughput_samples_per_s"],
-         book.get("throughput_samples_per_s")],
+    sec = reference_epoch_seconds(ref)
+    n = ref.get("train_samples")
+    rows += [
+        ["first epoch time (s)", _cell(ours["first_epoch_time_s"], "{:.1f}"), "-"],
+        ["median epoch time after the first (s)", _cell(ours["median_epoch_time_s"], "{:.1f}"),
+         _cell(sec, "{:.1f}")],
+        ["training throughput (samples/s)", _cell(ours["throughput_samples_per_s"], "{:.1f}"),
+         _cell(n / sec if (n and sec) else None, "{:.1f}")],
     ]
-    fmt_rows = []
-    for name, a, b in rows:
-        fa = _cell(a, "{:.1f}" if "(s" in name else "{:.4f}")
-        fb = _cell(b, "{:.1f}" if "(s" in name else "{:.4f}")
-        fmt_rows.append([name, fa, fb])
-    return _table(fmt_rows, ["figure", "this run", "book"])
+    return _table(rows, ["figure", "this run", "book"])
+
+
+def _seconds(value: Any) -> str:
+    if value is None:
+        return "-"
+    value = float(value)
+    return f"{value:.0f}" if value.is_integer() else f"{value:.1f}"
 
 
 def history_section(results: dict[str, Any]) -> str:
-    hist = results.get("history", {})
-    ref = (results.get("reference") or {}).get("history") or {}
+    """Every recorded key per epoch, with the epoch time, beside every key the book printed."""
+    from .figures import history_of, reference_run
+
+    hist = {k: v for k, v in history_of(results).items() if v}
+    ref = results.get("reference") or {}
+    book = {k: v for k, v in history_of(reference_run(ref)).items() if v}
     times = results.get("epoch_time_s") or []
-    book_sec = (results.get("reference") or {}).get("seconds_per_epoch")
-    n = max(len(times), len(ref.get("val_acc") or []))
+    sec = ref.get("seconds_per_epoch")
+    book_epochs = max([len(v) for v in book.values()]
+                      + [len(sec) if isinstance(sec, list) else 0], default=0)
+    n = max([len(times), book_epochs, *(len(v) for v in hist.values())])
+
+    def at(seq, i):
+        return seq[i] if seq and i < len(seq) else None
+
     rows = []
     for i in range(n):
-        def at(seq, i=i):
-            return seq[i] if seq and i < len(seq) else None
-
-        rows.append([
-            i + 1,
-            at(hist.get("loss")), at(hist.get("acc")), at(hist.get("val_loss")),
-            at(hist.get("val_acc")), _cell(at(times), "{:.1f}"),
-            at(ref.get("loss")), at(ref.get("acc")), at(ref.get("val_loss")),
-            at(ref.get("val_acc")), _cell(book_sec, "{:.0f}") if book_sec and i < len(
-                ref.get("val_acc") or []) else "-",
-        ])
-    return _table(rows, ["epoch", "loss", "acc", "val_loss", "val_acc", "epoch time (s)",
-                         "book loss", "book acc", "book val_loss", "book val_acc",
-                         "book epoch time (s)"])
+        row = [i + 1, *(at(hist[k], i) for k in hist), _cell(at(times, i), "{:.1f}")]
+        row += [at(book[k], i) for k in book]
+        if sec is not None:
+            row.append(_seconds(at(sec, i) if isinstance(sec, list)
+                                else sec if i < book_epochs else None))
+        rows.append(row)
+    headers = ["epoch", *hist, "epoch time (s)", *(f"book {k}" for k in book)]
+    if sec is not None:
+        headers.append("book epoch time (s)")
+    return _table(rows, headers)
 
 
 def _gpu_text(gpu: dict[str, Any]) -> str:
@@ -176,48 +252,152 @@ def environment_section(env: dict[str, Any]) -> str:
     return _table(rows, ["", "version"])
 
 
-def runs_section(runs: list[dict[str, Any]], current: str | None) -> str:
-    """Every run file of the folder, oldest first: status and figures of each."""
+def runs_section(runs: list[dict[str, Any]], current: str | None,
+                 headline: tuple[str, bool] | None = None) -> str:
+    """Every run file of the folder, oldest first: status and figures of each.
+
+    Args:
+        headline: the figure that sums the current run up (:func:`harness.figures.headline`),
+            read from each row's ``headline``; a column unless it is best val_acc or test acc
+            (columns whenever a run records them).
+    """
+    from .figures import label
+
+    acc = any(r.get("best_val_acc") is not None or r.get("test_acc") is not None for r in runs)
+    extra = headline is not None and not (acc and headline[0] in ("best_val_acc", "test_acc"))
+    acc = acc or not extra
     rows = []
     for run in runs:
         done, total = run.get("epochs_done"), run.get("epochs")
-        rows.append([
+        row = [
             run["run_id"] + (" (this report)" if run["run_id"] == current else ""),
             run["status"] + (f": {run['note']}" if run.get("note") else ""),
             run.get("created_utc") or "-",
             "-" if done is None else f"{done} of {total}" if total else str(done),
-            _cell(run.get("best_val_acc")), _cell(run.get("test_acc")), run.get("band") or "-",
-        ])
-    return _table(rows, ["run", "status", "started (UTC)", "epochs", "best val_acc", "test acc",
-                         "band"])
+        ]
+        if acc:
+            row += [_cell(run.get("best_val_acc")), _cell(run.get("test_acc"))]
+        if extra:
+            row.append(_cell(run.get("headline")))
+        rows.append([*row, run.get("band") or "-"])
+    headers = ["run", "status", "started (UTC)", "epochs"]
+    if acc:
+        headers += ["best val_acc", "test acc"]
+    if extra:
+        assert headline is not None
+        headers.append(label(headline[0]))
+    return _table(rows, [*headers, "band"])
+
+
+# A path to a file in the shared folder beside the project (../shared/..., /x/../shared/...),
+# with the word that leads to it ("quoted in ..."): machine-local, never cited in a report.
+_SHARED_PATH = re.compile(r"(\s+(of|in|at|from|see))?\s*\S*\.\./shared/\S*", re.IGNORECASE)
+
+
+def public_text(text: str) -> str:
+    """``text`` without paths into ../shared: a path is dropped (with the preposition before
+    it), and so is a clause left with less than two words ("tabulated in ../shared/X.md")."""
+    if "../shared/" not in text:
+        return text
+    clauses = []
+    for clause in text.split(";"):
+        if "../shared/" in clause:
+            clause = " " + re.sub(r"\s{2,}", " ", _SHARED_PATH.sub("", clause)).strip(" ,")
+            if len(clause.split()) < 2:
+                continue
+        clauses.append(clause)
+    return ";".join(clauses).strip()
+
+
+def data_source(source: Any) -> str:
+    """Where the data came from, without machine paths: ``archive:/x/aclImdb_v1.tar.gz`` ->
+    ``archive aclImdb_v1.tar.gz``; a name without a path as it is."""
+    if source is None:
+        return "-"
+    text = str(source)
+    kind, sep, rest = text.partition(":")
+    if sep and ("/" in rest or "\\" in rest) and "/" not in kind:
+        return f"{kind} {PurePath(rest.replace(chr(92), '/')).name}"
+    if "/" in text:
+        return PurePath(text).name
+    return text
+
+
+def _bound(value: float) -> str:
+    text = f"{value:.2f}"
+    return text if float(text) == value else f"{value:g}"
+
+
+def band_line(results: dict[str, Any]) -> str:
+    """The report's first line: the band's verdict, this run's figure, the book's figure.
+
+    ``band: **pass**: best val_loss (lower is better) 0.2643 in [0.25, 0.29]; book 0.2600``;
+    without a band, the run's headline figure (:func:`harness.figures.headline`).
+    """
+    from .figures import direction_text, figure, headline, label, reference_run, stored_band
+
+    stored = results.get("band") or {}
+    verdict = stored.get("verdict", "no band")
+    band = stored_band(stored)
+    book = reference_run(results.get("reference"))
+    if band is None:
+        shown = headline(results)
+        if shown is None:
+            return f"- band: **{verdict}**"
+        name, lower = shown
+        theirs = figure(book, name, lower)
+        return (f"- band: **{verdict}**; {label(name)} ({direction_text(lower)}) "
+                f"{_cell(figure(results, name, lower))}; book {_cell(theirs)}")
+    lower = band.lower_is_better
+    value = stored.get("value")
+    bounds = f"[{_bound(band.low)}, {_bound(band.high)}]"
+    if value is None:
+        where = f"not recorded, band {bounds}"
+    else:
+        where = f"{_cell(value)} {'in' if verdict == 'pass' else 'not in'} {bounds}"
+    theirs = figure(book, band.metric, lower)
+    return (f"- band: **{verdict}**: {label(band.metric)} ({direction_text(lower)}) {where}; "
+            f"book {_cell(theirs)}")
+
+
+_DATA_FIELDS = (("num_words", "num_words {}"), ("maxlen", "maxlen {}"),
+                ("padding", "padding `{}`"), ("truncating", "truncating `{}`"),
+                ("representation", "representation `{}`"), ("lookback", "lookback {}"),
+                ("step", "step {}"), ("delay", "delay {}"), ("target", "target `{}`"))
+
+
+def _data_line(data: dict[str, Any]) -> str:
+    details = [fmt.format(data[key]) for key, fmt in _DATA_FIELDS if data.get(key) is not None]
+    return (f"- data: {data_source(data.get('source'))} (sha256 "
+            f"{str(data.get('checksum'))[:16]}...): {data.get('train_samples')} train / "
+            f"{data.get('val_samples')} validation / {data.get('test_samples')} test"
+            + (f"; {', '.join(details)}" if details else ""))
 
 
 def render_report(results: dict[str, Any], figures: bool = True,
                   runs: list[dict[str, Any]] | None = None) -> str:
-    """The Markdown report of one run.
+    """The Markdown report of one run: the band's verdict with this run's figure beside the
+    book's first, then the run's setup, architecture, comparison with the book, history.
 
     Args:
         results: a results document (see :mod:`harness.results`).
-        figures: link the accuracy and loss PNGs (written beside the report by
+        figures: link the PNGs of :func:`plotted_metrics` (written beside the report by
             :func:`write_report`).
         runs: rows of :func:`harness.runs.run_summaries`: adds a "Runs in this folder" table.
     """
+    from .figures import headline
+
     spec = results["spec"]
-    band = results.get("band") or {}
     execution = results.get("execution", {})
     data = results.get("data", {})
     lines = [f"# {spec['name']}: {spec.get('description') or ''}".rstrip(": "), ""]
     status = results.get("status", "complete")
-    verdict = band.get("verdict", "no band")
     lines += [
+        band_line(results),
         f"- status: **{status}**" + (f" ({results['stop_reason']})"
                                      if results.get("stop_reason") else "")
         + "".join(f"; resumed at epoch {r.get('at_epoch')} ({r.get('utc')}) after it was "
                   f"{r.get('from_status')}" for r in results.get("resumed") or []),
-        f"- band: **{verdict}**"
-        + (f": {band['metric']} = {_cell(band.get('value'))}, "
-           f"{'inside' if verdict == 'pass' else 'not inside'} "
-           f"[{band['low']:.2f}, {band['high']:.2f}]" if band.get("metric") else ""),
         f"- execution: mode `{execution.get('mode')}` (jit_compile={execution.get('jit_compile')}),"
         + (f" device {execution['device']}," if execution.get("device") else "")
         + f" seed {execution.get('seed')}, {results.get('epochs_done', 0)} of "
@@ -226,11 +406,7 @@ def render_report(results: dict[str, Any], figures: bool = True,
         + ("" if "deterministic" not in execution else
            ", deterministic (op determinism on)" if execution["deterministic"] else
            ", not deterministic (op determinism off)"),
-        f"- data: {data.get('source')} (sha256 {str(data.get('checksum'))[:16]}...): "
-        f"{data.get('train_samples')} train / {data.get('val_samples')} validation / "
-        f"{data.get('test_samples')} test; num_words {data.get('num_words')}, maxlen "
-        f"{data.get('maxlen')}, padding `{data.get('padding')}`, truncating "
-        f"`{data.get('truncating')}`, representation `{data.get('representation')}`",
+        _data_line(data),
         f"- spec: `{spec.get('path')}` (sha256 {spec.get('hash', '')[:16]}...)",
         f"- run: {results.get('run_id')}, {results.get('created_utc')}",
         "",
@@ -256,36 +432,63 @@ def render_report(results: dict[str, Any], figures: bool = True,
         ]
     ref = results.get("reference") or {}
     if results.get("history"):
+        source = public_text(str(ref.get("source") or "none declared"))
         lines += [
             "## This run beside the book",
             "",
             comparison_section(results),
             "",
-            f"Book figures: {ref.get('source', 'none declared')}".replace("\n", " "),
+            f"Book figures: {source}".replace("\n", " "),
             "",
         ]
         if ref.get("notes"):
-            lines += [f"Book text: {ref['notes']}.", ""]
+            lines += [f"Book text: {public_text(str(ref['notes']))}.", ""]
         lines += ["## Per-epoch history", "", history_section(results), ""]
         if figures:
-            lines += [
-                "## Figures",
-                "",
-                "Training as dots, validation as lines; this run in blue, the book in grey.",
-                "",
-                f"![Training and validation accuracy]({ACCURACY_PNG})",
-                "",
-                f"![Training and validation loss]({LOSS_PNG})",
-                "",
-            ]
+            lines += ["## Figures", "",
+                      "Training as dots, validation as lines; this run in blue, the book in grey.",
+                      ""]
+            for metric in plotted_metrics(results):
+                lines += [f"![{_plot_title(results, metric)}]({png_name(metric)})", ""]
     if runs:
-        lines += ["## Runs in this folder", "", runs_section(runs, results.get("run_id")), ""]
+        lines += ["## Runs in this folder", "",
+                  runs_section(runs, results.get("run_id"), headline(results)), ""]
     lines += ["## Environment", "", environment_section(results.get("environment", {})), ""]
     return "\n".join(lines)
 
 
+def plotted_metrics(results: dict[str, Any]) -> list[str]:
+    """The metrics drawn, one PNG each: ``acc`` when accuracy is recorded, ``loss``, then every
+    other recorded metric (``mae``), training and validation in one figure."""
+    from .figures import history_of
+
+    names = [k[4:] if k.startswith("val_") else k for k, v in history_of(results).items() if v]
+    if not names:
+        return []
+    return list(dict.fromkeys([*(["acc"] if "acc" in names else []), "loss", *names]))
+
+
+def png_name(metric: str) -> str:
+    """``accuracy.png``, ``loss.png``, ``mae.png``: the file of one metric's figure."""
+    if metric == "acc":
+        return ACCURACY_PNG
+    if metric == "loss":
+        return LOSS_PNG
+    return re.sub(r"[^\w.-]", "_", metric) + ".png"
+
+
+def _plot_title(results: dict[str, Any], metric: str) -> str:
+    word = "accuracy" if metric == "acc" else metric
+    hist = results.get("history") or {}
+    ref = (results.get("reference") or {}).get("history") or {}
+    # A run without validation_split (the dense baseline) has no validation curve to name.
+    has_val = bool(hist.get(f"val_{metric}") or ref.get(f"val_{metric}"))
+    return f"Training and validation {word}" if has_val else f"Training {word}"
+
+
 def plot_history(results: dict[str, Any], metric: str) -> bytes:
-    """One of the notebook's figures as PNG bytes: ``metric`` is ``acc`` or ``loss``."""
+    """One metric's figure as PNG bytes, as the notebooks draw it: training as dots, validation
+    as a line, the book's in grey; ``metric`` is a history key (``acc``, ``loss``, ``mae``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -294,22 +497,18 @@ def plot_history(results: dict[str, Any], metric: str) -> bytes:
     hist = results.get("history", {})
     ref = (results.get("reference") or {}).get("history") or {}
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-    label = "acc" if metric == "acc" else "loss"
     for source, h, colour in (("book", ref, "0.55"), ("this run", hist, "tab:blue")):
         train, val = h.get(metric) or [], h.get(f"val_{metric}") or []
         if train:
             ax.plot(range(1, len(train) + 1), train, "o", color=colour,
-                    label=f"Training {label} ({source})")
+                    label=f"Training {metric} ({source})")
         if val:
             ax.plot(range(1, len(val) + 1), val, "-", color=colour,
-                    label=f"Validation {label} ({source})")
-    title = "accuracy" if metric == "acc" else "loss"
-    # A run without validation_split (the dense baseline) has no validation curve to name.
-    has_val = bool(hist.get(f"val_{metric}") or ref.get(f"val_{metric}"))
-    ax.set_title(f"Training and validation {title}" if has_val else f"Training {title}")
+                    label=f"Validation {metric} ({source})")
+    ax.set_title(_plot_title(results, metric))
     ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
     ax.set_xlabel("epoch")
-    ax.set_ylabel(label)
+    ax.set_ylabel(metric)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     buf = io.BytesIO()
@@ -321,7 +520,9 @@ def plot_history(results: dict[str, Any], metric: str) -> bytes:
 
 def write_report(results: dict[str, Any], folder: str | Path,
                  runs: list[dict[str, Any]] | None = None) -> Path:
-    """Write ``report.md`` (and the two PNGs when the run has a history) into ``folder``.
+    """Write ``report.md`` and, when the run has a history, a PNG per plotted metric
+    (:func:`plotted_metrics`: ``loss.png``, ``accuracy.png`` when accuracy is recorded, ...)
+    into ``folder``.
 
     Every file is written atomically (:func:`harness.runs.publish` also holds the folder lock).
     Returns the report's path.
@@ -329,20 +530,23 @@ def write_report(results: dict[str, Any], folder: str | Path,
     folder = Path(folder)
     has_history = bool(results.get("history", {}).get("loss"))
     if has_history:
-        write_text_atomic(folder / ACCURACY_PNG, plot_history(results, "acc"))
-        write_text_atomic(folder / LOSS_PNG, plot_history(results, "loss"))
+        for metric in plotted_metrics(results):
+            write_text_atomic(folder / png_name(metric), plot_history(results, metric))
     return write_text_atomic(folder / "report.md",
                              render_report(results, figures=has_history, runs=runs))
 
 
-def seeds_section(runs: list[dict[str, Any]]) -> str:
-    """Mean, standard deviation and 95% CI over seeds of each metric, with every seed's value."""
-    from .stats import METRICS, run_figures, summarize
+def seeds_section(runs: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> str:
+    """Mean, standard deviation and 95% CI over seeds of each figure
+    (:func:`harness.stats.seed_metrics`: accuracy's, or those of the recorded metrics, and
+    ``extra``), with every seed's value."""
+    from .stats import run_figures, seed_metrics, summarize
 
-    figures = [run_figures(r) for r in runs]
+    metrics = seed_metrics(runs, extra)
+    figures = [run_figures(r, list(metrics)) for r in runs]
     seeds = ", ".join(str((r.get("execution") or {}).get("seed")) for r in runs)
     rows = []
-    for metric, (label, _) in METRICS.items():
+    for metric, (label, _) in metrics.items():
         fmt = "{:.1f}" if metric == "epoch_time_s" else "{:.4f}"
         s = summarize([f[metric] for f in figures])
         if s is None:

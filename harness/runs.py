@@ -73,8 +73,14 @@ def run_files(folder: Path) -> list[RunFile]:
     return found
 
 
-def run_summaries(folder: Path) -> list[dict[str, Any]]:
-    """One row per run file for the report's "Runs in this folder" table."""
+def run_summaries(folder: Path, headline: tuple[str, bool] | None = None) -> list[dict[str, Any]]:
+    """One row per run file for the report's "Runs in this folder" table.
+
+    Args:
+        headline: a figure and whether lower is better (``("best_val_loss", True)``, see
+            :func:`harness.figures.headline`): each row's ``headline`` is that run's value.
+    """
+    from .figures import figure
     from .report import summary_figures
 
     rows = []
@@ -91,6 +97,7 @@ def run_summaries(folder: Path) -> list[dict[str, Any]]:
             "epochs": (run.doc.get("execution") or {}).get("epochs"),
             "best_val_acc": figures["best_val_acc"],
             "test_acc": figures["test_acc"],
+            "headline": None if headline is None else figure(run.doc, *headline),
             "band": (run.doc.get("band") or {}).get("verdict"),
         })
     return rows
@@ -99,12 +106,13 @@ def run_summaries(folder: Path) -> list[dict[str, Any]]:
 def publish(folder: Path, results: dict[str, Any], *, results_json: bool = True) -> Path:
     """Make ``results`` the folder's latest run: ``results.json`` and ``report.md`` (with a table
     of every run file), written together under the folder lock. Returns the report's path."""
+    from .figures import headline
     from .report import write_report
 
     with folder_lock(folder):
         if results_json:
             write_json_atomic(folder / "results.json", results)
-        runs = run_summaries(folder) if (folder / RUNS).is_dir() else None
+        runs = run_summaries(folder, headline(results)) if (folder / RUNS).is_dir() else None
         return write_report(results, folder, runs=runs)
 
 

@@ -24,23 +24,57 @@ METRICS: dict[str, tuple[str, int]] = {
     "epoch_time_s": ("epoch time (s)", -1),
 }
 CONFIDENCE = 0.95
+ACC_KEYS = ("acc", "val_acc")
 
 
-def run_figures(results: dict[str, Any]) -> dict[str, float | None]:
-    """The gated figures of one run: best and final val_acc, test acc, epoch time (s).
+def run_figures(results: dict[str, Any], names: Sequence[str] = ()) -> dict[str, float | None]:
+    """The gated figures of one run: best and final val_acc, test acc, epoch time (s); and
+    any other figure ``names`` (``best_val_loss``, ``test_mae``: see :mod:`harness.figures`).
 
     ``epoch_time_s`` is the median epoch time after the first (the first epoch includes tracing
     and XLA compilation, and only the first seed of a spec pays for it), or the only epoch's time.
     """
+    from .figures import figure
     from .report import summary_figures
 
     figures = summary_figures(results)
-    return {
+    out = {
         "best_val_acc": figures["best_val_acc"],
         "final_val_acc": figures["final_val_acc"],
         "test_acc": figures["test_acc"],
         "epoch_time_s": figures["median_epoch_time_s"],
     }
+    out.update({name: figure(results, name) for name in names if name not in out})
+    return out
+
+
+def records_acc(runs: Sequence[dict[str, Any]]) -> bool:
+    """Whether any of the runs records accuracy (``acc``/``val_acc``, or a test acc)."""
+    return any(any((r.get("history") or {}).get(k) for k in ACC_KEYS)
+               or (r.get("test") or {}).get("acc") is not None for r in runs)
+
+
+def seed_metrics(runs: Sequence[dict[str, Any]],
+                 extra: Sequence[str] = ()) -> dict[str, tuple[str, int]]:
+    """The figures to summarize over seeds, ``name -> (label, +1 higher / -1 lower is better)``:
+    :data:`METRICS` for runs that record accuracy; else the best and final value of each
+    validated metric and every test metric (``best_val_loss``, ``final_val_mae``,
+    ``test_loss``), and the epoch time; then ``extra`` (a band's metric) where missing."""
+    from .figures import label, lower_is_better, test_metrics, validated_keys
+
+    if records_acc(runs):
+        metrics = dict(METRICS)
+    else:
+        keys = validated_keys(*((r.get("history") or {}) for r in runs))
+        names = [f"{kind}_{key}" for key in keys for kind in ("best", "final")]
+        names += [f"test_{k}" for r in runs for k in test_metrics(r)]
+        metrics = {n: (label(n), -1 if lower_is_better(n.split("_", 1)[1]) else +1)
+                   for n in dict.fromkeys(names)}
+        metrics["epoch_time_s"] = METRICS["epoch_time_s"]
+    for name in extra:
+        if name not in metrics:
+            metrics[name] = (label(name), -1 if lower_is_better(name.split("_", 1)[1]) else +1)
+    return metrics
 
 
 @dataclass(frozen=True)
@@ -84,9 +118,10 @@ def summarize(values: Sequence[float]) -> Summary | None:
 
 
 def summarize_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Summary | None]:
-    """:func:`summarize` of each metric in :data:`METRICS` over several runs."""
-    figures = [run_figures(r) for r in runs]
-    return {m: summarize([f[m] for f in figures]) for m in METRICS}
+    """:func:`summarize` of each metric of :func:`seed_metrics` over several runs."""
+    metrics = seed_metrics(runs)
+    figures = [run_figures(r, list(metrics)) for r in runs]
+    return {m: summarize([f[m] for f in figures]) for m in metrics}
 
 
 @dataclass(frozen=True)
@@ -133,5 +168,5 @@ def one_sided_p(current: Sequence[float], baseline: Sequence[float],
     return OneSided(float(p), "prediction t")
 
 
-__all__ = ["METRICS", "Summary", "OneSided", "one_sided_p", "run_figures", "summarize",
-           "summarize_runs"]
+__all__ = ["METRICS", "Summary", "OneSided", "one_sided_p", "records_acc", "run_figures",
+           "seed_metrics", "summarize", "summarize_runs"]

@@ -1,9 +1,10 @@
 """Train a built model on the spec's data, one line of progress per epoch.
 
-Records per-epoch loss, acc, val_loss, val_acc and epoch time (s); stops at the first NaN or
-infinite loss and keeps what was recorded; a Ctrl-C (or SIGTERM, see :mod:`harness.signals`) or
-an error inside TensorFlow keeps the epochs that finished. Training can start after the epochs
-of an earlier, stopped run (``start``), from its checkpoint.
+Records every figure Keras logs per epoch (loss, each compile metric, their ``val_`` forms) under
+its Keras name, ``accuracy`` as ``acc`` (:data:`HISTORY_ALIASES`), and the epoch time (s); stops
+at the first NaN or infinite value and keeps what was recorded; a Ctrl-C (or SIGTERM, see
+:mod:`harness.signals`) or an error inside TensorFlow keeps the epochs that finished. Training can
+start after the epochs of an earlier, stopped run (``start``), from its checkpoint.
 """
 
 from __future__ import annotations
@@ -15,17 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .figures import history_order
 from .signals import deferred_interrupts
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-    from .data import ImdbData
+    from .data import Dataset
     from .spec import Spec
 
-HISTORY_KEYS = ("loss", "acc", "val_loss", "val_acc")
-# Keras names the metric after the string given in compile(): "acc" or "accuracy".
-_ALIASES = {"accuracy": "acc", "val_accuracy": "val_acc"}
+# Keras names a metric after the string given in compile(): "accuracy" is recorded as "acc", the
+# field's term (as results schema 0 -> 1 renames it); every other log keeps its Keras name.
+HISTORY_ALIASES = {"accuracy": "acc", "val_accuracy": "val_acc"}
+
+
+def history_key(log_name: str) -> str:
+    """The history key of a Keras log name: ``acc`` for ``accuracy``, else the name."""
+    return HISTORY_ALIASES.get(log_name, log_name)
 
 EXECUTION_MODES = {
     # name -> jit_compile argument of model.compile
@@ -39,15 +46,18 @@ class TrainOutcome:
     """What training produced.
 
     Attributes:
-        history: per-epoch ``loss``, ``acc``, ``val_loss``, ``val_acc``.
+        history: per-epoch value of every logged key (``loss``, ``acc``, ``val_loss``,
+            ``val_acc``, ``mae``, ...), in Keras's order.
         epoch_time_s: wall time of each epoch (s), validation included.
         status: ``complete``, ``nan_loss`` (stopped at a NaN/inf loss), ``interrupted``
             (Ctrl-C or SIGTERM) or ``failed`` (TensorFlow raised an error).
         stop_reason: a sentence for a status other than complete.
-        train_samples / val_samples: samples seen per epoch, and held out by validation_split.
+        train_samples / val_samples: samples seen per epoch, and validated on per epoch
+            (held out by validation_split, explicit validation data, or validation_steps
+            batches of a generator).
     """
 
-    history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in HISTORY_KEYS})
+    history: dict[str, list[float]] = field(default_factory=dict)
     epoch_time_s: list[float] = field(default_factory=list)
     status: str = "complete"
     stop_reason: str | None = None
@@ -85,8 +95,9 @@ def _make_recorder(outcome: TrainOutcome, epochs: int, stream: TextIO,
 
         def on_epoch_end(self, epoch, logs=None):
             elapsed = time.perf_counter() - self._t0
-            logs = {_ALIASES.get(k, k): float(v) for k, v in (logs or {}).items()}
-            bad = next((k for k in HISTORY_KEYS if not math.isfinite(logs.get(k, 0.0))), None)
+            logs = {history_key(k): float(v) for k, v in (logs or {}).items()}
+            logs = {k: logs[k] for k in history_order(logs)}  # loss first, then metrics, val_
+            bad = next((k for k, v in logs.items() if not math.isfinite(v)), None)
             if bad and outcome.status != "nan_loss":
                 outcome.status = "nan_loss"
                 outcome.stop_reason = (f"{bad} became {logs[bad]} at epoch {epoch + 1}; training "
@@ -96,11 +107,10 @@ def _make_recorder(outcome: TrainOutcome, epochs: int, stream: TextIO,
                 return  # the epoch did not finish cleanly: keep only the finished ones
             # A signal now would leave the history, the checkpoint and the run file out of step.
             with deferred_interrupts():
-                for key in HISTORY_KEYS:
-                    if key in logs:
-                        outcome.history[key].append(logs[key])
+                for key, value in logs.items():
+                    outcome.history.setdefault(key, []).append(value)
                 outcome.epoch_time_s.append(elapsed)
-                figures = "  ".join(f"{k} {logs[k]:.4f}" for k in HISTORY_KEYS if k in logs)
+                figures = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
                 print(f"epoch {epoch + 1}/{epochs}  {figures}  {elapsed:.1f} s", file=stream,
                       flush=True)
                 if on_epoch is not None:
@@ -112,17 +122,19 @@ def _make_recorder(outcome: TrainOutcome, epochs: int, stream: TextIO,
 def train_model(
     model: keras.Model,
     spec: Spec,
-    data: ImdbData,
+    data: Dataset,
     *,
     epochs: int | None = None,
     on_epoch: Callable[[TrainOutcome], None] | None = None,
     stream: TextIO | None = None,
     start: TrainOutcome | None = None,
 ) -> TrainOutcome:
-    """Fit a compiled model with the spec's epochs, batch_size and validation_split.
+    """Fit a compiled model with the spec's epochs, batch_size and the data's way of feeding
+    fit (:meth:`harness.data.Dataset.fit_args`).
 
     As in the book, validation_split holds out the last fraction of the training arrays
-    (20,000 train / 5,000 validation for IMDB), unshuffled.
+    (20,000 train / 5,000 validation for IMDB), unshuffled; explicit validation arrays
+    (``data.validation_samples``) or a generator's validation batches replace it.
 
     Args:
         epochs: overrides ``spec.train.epochs`` (short runs, tests).
@@ -143,20 +155,15 @@ def train_model(
     train = spec.train
     assert train is not None
     stream = stream or sys.stdout
-    n = len(data.x_train)
     outcome = start or TrainOutcome()
     outcome.status, outcome.stop_reason = "complete", None
-    outcome.val_samples = int(n * train.validation_split)
-    outcome.train_samples = n - outcome.val_samples
+    outcome.train_samples, outcome.val_samples = data.sample_counts(train)
     total = epochs or train.epochs
     recorder = _make_recorder(outcome, total, stream, on_epoch)
     try:
         model.fit(
-            data.x_train,
-            data.y_train,
+            **data.fit_args(train),  # arrays and validation_split/_data, or batches and steps
             epochs=total,
-            batch_size=train.batch_size,
-            validation_split=train.validation_split,
             callbacks=[recorder],
             verbose=0,
             initial_epoch=outcome.epochs_done,
@@ -207,16 +214,17 @@ def _weights_not_finite(model: keras.Model) -> bool:
     return any(not np.isfinite(w).all() for w in model.get_weights())
 
 
-def evaluate_model(model: keras.Model, spec: Spec, data: ImdbData) -> dict[str, Any]:
-    """Loss and acc on the test set (25,000 reviews unless sliced), and its wall time (s)."""
+def evaluate_model(model: keras.Model, spec: Spec, data: Dataset) -> dict[str, Any]:
+    """Every evaluated metric on the test set (``loss``, ``acc``, ``mae``, ...; ``accuracy`` as
+    ``acc``), its ``samples`` (25,000 reviews unless sliced) and wall time ``time_s``."""
     t0 = time.perf_counter()
     values = model.evaluate(
-        data.x_test, data.y_test, batch_size=spec.train.batch_size, verbose=0, return_dict=True
+        **data.evaluate_args(spec.train.batch_size), verbose=0, return_dict=True
     )
-    values = {_ALIASES.get(k, k): float(v) for k, v in values.items()}
+    values = {history_key(k): float(v) for k, v in values.items()}
+    values = {k: values[k] for k in history_order(values)}
     return {
-        "loss": values.get("loss"),
-        "acc": values.get("acc"),
-        "samples": int(len(data.x_test)),
+        **values,
+        "samples": data.test_samples(spec.train.batch_size),
         "time_s": time.perf_counter() - t0,
     }

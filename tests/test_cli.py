@@ -38,10 +38,12 @@ def test_validate_the_catalog(capsys):
 
 
 def test_validate_reports_every_bad_file_and_exits_2(capsys):
-    code = main(["validate", str(SPECS / "bad_units.yaml"), str(SPECS / "bad_wrong_type.yaml")])
+    code = main(["validate", str(SPECS / "bad_unknown_argument.yaml"),
+                 str(SPECS / "bad_wrong_type.yaml")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "bad_units.yaml: model.layers[1].units: must be > 0, got -3" in err
+    assert ("bad_unknown_argument.yaml: model.layers[1].go_backward: unknown argument of "
+            "SimpleRNN; did you mean 'go_backwards'?") in err
     assert "bad_wrong_type.yaml: train.epochs: must be an integer, got 'two'" in err
 
 
@@ -81,7 +83,7 @@ def test_wrong_expected_params_prints_a_table_and_writes_nothing(tmp_path):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    proc = _harness("--debug", "validate", str(SPECS / "bad_units.yaml"))
+    proc = _harness("--debug", "validate", str(SPECS / "bad_unknown_argument.yaml"))
     assert "Traceback" in proc.stderr and "SpecError" in proc.stderr
 
 
@@ -132,3 +134,10 @@ def test_error_line_is_one_line_except_for_the_problems_of_a_spec():
         "error: x.tgz: cannot read (first; second)"
     assert error_line(SpecError("s.yaml", ["a: bad", "b: bad"])) == \
         "error: s.yaml: a: bad\ns.yaml: b: bad"
+
+
+def test_verify_says_what_keras_refused_in_one_line():
+    proc = _harness("verify", str(SPECS / "bad_units.yaml"))
+    assert proc.returncode == 2, proc.stderr
+    line = _one_line_error(proc)
+    assert "bad_units.yaml: model.layers[1] (SimpleRNN): Keras refused it:" in line

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.contract import check_data
+from harness.contract import CHECKS, check_data
 from harness.data import ImdbData
 from harness.errors import DataError
 from harness.spec import load_spec, parse_spec
@@ -35,7 +35,11 @@ BACK = [[1, 5, 6, 7, 0, 0, 0, 0], [1, 4, 4, 6, 8, 0, 0, 0]]
 
 def test_front_padded_data_passes():
     rows = check_data(_spec(), _data(FRONT))
-    assert [r["ok"] for r in rows] == [True] * 4
+    assert [r["ok"] for r in rows] == [True] * len(CHECKS)
+    # The timeseries and arrays checks do not apply to reviews, and say so.
+    assert {r["check"]: r["problem"] for r in rows if r["problem"]} == {
+        "finite values": "not applicable", "expected columns": "not applicable",
+        "row ranges inside the file": "not applicable"}
 
 
 def test_checks_that_do_not_apply_say_so():
@@ -128,3 +132,23 @@ def test_real_reviews_meet_the_books_contract(real_archive):
     spec = load_spec(Path(__file__).resolve().parent.parent / "specs" / "imdb_lstm.yaml")
     rows = check_data(spec, load_imdb(spec.data, real_archive))
     assert all(r["ok"] for r in rows)
+
+
+def test_reversed_reviews_end_with_their_start_index():
+    reversed_rows = [[7, 6, 5, 1, 0, 0, 0, 0], [8, 6, 4, 4, 1, 0, 0, 0]]
+    rows = check_data(_spec(padding="post", truncating="post", reverse=True),
+                      _data(reversed_rows))
+    assert all(r["ok"] for r in rows)
+
+
+def test_a_factory_model_has_no_embedding_to_check():
+    doc = {"name": "factory", "model": {"factory": "tiny_models:two_towers"},
+           "data": {"dataset": "arrays", "file": "x.npz"},
+           "train": {"epochs": 1, "batch_size": 2}}
+    spec = parse_spec(doc, "factory.yaml")
+    x = np.zeros((4, 5), np.float32)
+    y = np.array([0, 1, 0, 1], np.float32)
+    data = ImdbData(x, y, x, y, "test", None, {}, dataset="arrays", unit="samples")
+    rows = {r["check"]: r["problem"] for r in check_data(spec, data)}
+    assert rows["token indices < Embedding input_dim"] == "not applicable"
+    assert rows["shapes"] is None and rows["finite values"] is None

@@ -10,7 +10,7 @@ import pytest
 
 from harness.data import DATA_ENV, load_imdb, load_imdb_test_head, tokenize
 from harness.errors import DataError
-from harness.spec import DataSpec
+from harness.spec import ImdbDataSpec
 
 TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
 SPECS = Path(__file__).resolve().parent / "data" / "specs"
@@ -33,8 +33,8 @@ TEST = {
 }
 
 
-def _spec(**kw) -> DataSpec:
-    return DataSpec(**{"num_words": 100, "maxlen": 10, **kw})
+def _spec(**kw) -> ImdbDataSpec:
+    return ImdbDataSpec(**{"num_words": 100, "maxlen": 10, **kw})
 
 
 def _rows(x, y) -> dict:
@@ -112,6 +112,46 @@ def test_environment_variable_gives_the_path(tiny_folder, monkeypatch):
     assert load_imdb(_spec()).source == f"folder:{tiny_folder}"
 
 
+# --- options beyond keras.datasets.imdb: reverse, validation_samples, train_samples --------------
+
+
+def test_reverse_reverses_each_review_before_padding(tiny_folder):
+    data = load_imdb(_spec(reverse=True), tiny_folder)
+    # Notebook 6.3: x_train = [x[::-1] for x in x_train], then pad_sequences (front padding):
+    # the start index now ends each review.
+    assert _rows(data.x_train, data.y_train) == {k: v[::-1] for k, v in TRAIN.items()}
+    assert data.x_train[0].tolist()[:2] == [0, 0] and data.info["reverse"] is True
+    cut = load_imdb(_spec(reverse=True, maxlen=3), tiny_folder)
+    # Truncating pre keeps the end of the reversed review: the original's first words.
+    assert {tuple(r) for r in cut.x_test.tolist()} >= {(14, 4, 1), (6, 7, 1)}
+
+
+def test_validation_samples_holds_out_the_first_reviews(tiny_folder):
+    full = load_imdb(_spec(), tiny_folder)
+    data = load_imdb(_spec(validation_samples=1), tiny_folder)
+    # Notebook 3.5: x_val = x_train[:10000]; partial_x_train = x_train[10000:].
+    np.testing.assert_array_equal(data.x_val, full.x_train[:1])
+    np.testing.assert_array_equal(data.y_val, full.y_train[:1])
+    np.testing.assert_array_equal(data.x_train, full.x_train[1:])
+    np.testing.assert_array_equal(data.x_test, full.x_test)
+    assert data.validation == "arrays"
+    capped = load_imdb(_spec(validation_samples=1, train_samples=2), tiny_folder)
+    np.testing.assert_array_equal(capped.x_train, full.x_train[1:3])
+    with pytest.raises(DataError, match=r"data.validation_samples 4 leaves no training reviews "
+                       r"of the 4 there are"):
+        load_imdb(_spec(validation_samples=4), tiny_folder)
+
+
+def test_load_data_reads_imdb_through_the_registry(tiny_folder):
+    from harness.data import load_data
+    from harness.spec import load_spec
+
+    spec = load_spec(SPECS / "good_tiny.yaml")
+    data = load_data(spec, tiny_folder)
+    assert data.dataset == "imdb" and data.source == f"folder:{tiny_folder}"
+    assert data.x_train.shape == (4, 8) and data.fit_args(spec.train)["validation_split"] == 0.5
+
+
 # --- cache -------------------------------------------------------------------------------------
 
 
@@ -120,7 +160,7 @@ def test_second_load_comes_from_the_cache(tiny_archive, tmp_path, monkeypatch):
     first = load_imdb(_spec(), tiny_archive, cache_dir=cache)
     files = list(cache.glob("imdb-*.npz"))
     assert len(files) == 1
-    import harness.data as data_module
+    import harness.data.imdb as data_module
 
     def no_reading(path):
         raise AssertionError("the archive was read again instead of the cache")

@@ -259,6 +259,17 @@ def test_catalog_models_on_real_reviews(real_archive, name, rnn_type):
     assert all(r.max_abs_diff <= ATOL for r in result.rows)
 
 
+@pytest.mark.parametrize("name", ["imdb_bidirectional_lstm", "imdb_conv1d"])
+def test_wrapper_and_conv1d_catalog_models_on_real_reviews(real_archive, name):
+    spec = load_spec(ROOT / "specs" / f"{name}.yaml")
+    x, words = parity.review_inputs(spec, str(real_archive), 4)
+    assert x.shape == (4, 500) and (x > 3).sum() > 100  # real words
+    model = build_model(spec)
+    parity.randomize_biases(model)
+    result = parity.check_model_parity(model, spec, x, inputs=words)
+    assert result.unchecked == [] and all(r.max_abs_diff <= ATOL for r in result.rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # harness verify --parity
 
@@ -286,3 +297,246 @@ def test_verify_parity_fails_when_a_reference_disagrees(capsys, monkeypatch):
 def test_verify_data_needs_parity(capsys):
     assert main(["verify", "--data", str(TINY), str(SPECS / "good_tiny.yaml")]) == 2
     assert "add --parity" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution, pooling, Flatten, go_backwards and the wrappers, layer by layer (seeded inputs)
+
+
+def _inputs(shape, seed: int = 7) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"padding": "same"},
+    {"padding": "same", "strides": 2},
+    {"padding": "valid", "strides": 3, "activation": "relu"},
+    {"padding": "causal", "dilation_rate": 2},
+    {"dilation_rate": 2, "use_bias": False},
+    {"groups": 2, "padding": "same", "activation": "tanh"},
+], ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items()) or "defaults")
+def test_conv1d_matches_keras(kwargs):
+    layer = keras.layers.Conv1D(6, 3, **kwargs)
+    x = _inputs((BATCH, 11, 4))
+    layer.build(x.shape)
+    weights = _random_weights(layer)
+    theirs = np.asarray(layer(x))
+    mine = parity.conv1d(x, weights, kwargs.get("strides", 1), kwargs.get("padding", "valid"),
+                         kwargs.get("dilation_rate", 1), kwargs.get("groups", 1),
+                         kwargs.get("activation"), kwargs.get("use_bias", True))
+    assert mine.shape == theirs.shape
+    np.testing.assert_allclose(mine, theirs, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("op", ["max", "average"])
+@pytest.mark.parametrize(("pool", "strides", "padding"), [
+    (2, None, "valid"), (3, None, "valid"), (3, 1, "valid"), (3, 2, "same"), (2, None, "same"),
+    (4, 3, "same")])
+def test_pooling1d_matches_keras(op, pool, strides, padding):
+    cls = keras.layers.MaxPooling1D if op == "max" else keras.layers.AveragePooling1D
+    x = _inputs((BATCH, 11, 4))
+    theirs = np.asarray(cls(pool, strides, padding)(x))
+    mine = parity.pooling1d(x, pool, strides, padding, op)
+    assert mine.shape == theirs.shape
+    np.testing.assert_allclose(mine, theirs, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_global_pooling_and_flatten_match_keras(keepdims):
+    x = _inputs((BATCH, TIMESTEPS, FEATURES))
+    for op, cls in (("max", keras.layers.GlobalMaxPooling1D),
+                    ("average", keras.layers.GlobalAveragePooling1D)):
+        theirs = np.asarray(cls(keepdims=keepdims)(x))
+        mine = parity.global_pooling1d(x, op, keepdims)
+        assert mine.shape == theirs.shape == ((BATCH, 1, FEATURES) if keepdims
+                                              else (BATCH, FEATURES))
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=ATOL)
+    mask = np.ones((BATCH, TIMESTEPS), dtype=bool)
+    mask[0, :3] = False  # the average leaves masked steps out
+    theirs = np.asarray(keras.layers.GlobalAveragePooling1D(keepdims=keepdims)(x, mask=mask))
+    np.testing.assert_allclose(parity.global_pooling1d(x, "average", keepdims, mask), theirs,
+                               rtol=0, atol=ATOL)
+    assert parity.flatten(x).shape == (BATCH, TIMESTEPS * FEATURES)
+    np.testing.assert_allclose(parity.flatten(x), np.asarray(keras.layers.Flatten()(x)),
+                               rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize(("cls", "kwargs", "reference", "ref_kwargs"), RECURRENT,
+                         ids=["SimpleRNN", "LSTM", "GRU-reset_after", "GRU-reset_before"])
+def test_go_backwards_matches_keras(cls, kwargs, reference, ref_kwargs, return_sequences):
+    layer = cls(UNITS, return_sequences=return_sequences, go_backwards=True, **kwargs)
+    x = _sequence()
+    layer.build(x.shape)
+    weights = _random_weights(layer)
+    mask = np.ones((BATCH, TIMESTEPS), dtype=bool)
+    mask[0, :2], mask[1, -3:] = False, False
+    for m in (None, mask):
+        theirs = np.asarray(layer(x, mask=m))
+        mine = reference(x, weights, return_sequences=return_sequences, go_backwards=True,
+                         mask=m, **ref_kwargs)
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=ATOL)
+    # Reading backwards is not reading forwards.
+    forwards = reference(x, weights, return_sequences=return_sequences, **ref_kwargs)
+    assert np.max(np.abs(forwards - np.asarray(layer(x)))) > 100 * ATOL
+
+
+BIDIRECTIONAL = [
+    (keras.layers.SimpleRNN, {}, parity.simple_rnn, {}),
+    (keras.layers.LSTM, {}, parity.lstm, {}),
+    (keras.layers.GRU, {"reset_after": False}, parity.gru, {"reset_after": False}),
+]
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize(("cls", "kwargs", "reference", "ref_kwargs"), BIDIRECTIONAL,
+                         ids=["SimpleRNN", "LSTM", "GRU"])
+def test_bidirectional_matches_keras(cls, kwargs, reference, ref_kwargs, return_sequences,
+                                     merge_mode):
+    layer = keras.layers.Bidirectional(cls(UNITS, return_sequences=return_sequences, **kwargs),
+                                       merge_mode=merge_mode)
+    x = _sequence()
+    layer.build(x.shape)
+    weights = _random_weights(layer)
+
+    def forward(inputs, w, **options):
+        return reference(inputs, w, return_sequences=return_sequences, **ref_kwargs, **options)
+
+    mask = np.ones((BATCH, TIMESTEPS), dtype=bool)
+    mask[0, :2], mask[1, -3:] = False, False  # front and back padding
+    for m in (None, mask):
+        theirs = np.asarray(layer(x, mask=m))
+        mine = parity.bidirectional(x, weights, forward, merge_mode, return_sequences, m)
+        units = 2 * UNITS if merge_mode == "concat" else UNITS
+        assert mine.shape == theirs.shape == ((BATCH, TIMESTEPS, units) if return_sequences
+                                              else (BATCH, units))
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=ATOL)
+
+
+def test_bidirectional_backward_sequence_is_reversed_back_in_time():
+    layer = keras.layers.Bidirectional(keras.layers.GRU(UNITS, return_sequences=True))
+    x = _sequence()
+    layer.build(x.shape)
+    weights = _random_weights(layer)
+    theirs = np.asarray(layer(x))
+    backward = parity.gru(x, weights[3:], return_sequences=True, go_backwards=True)
+    np.testing.assert_allclose(theirs[..., UNITS:], backward[:, ::-1], rtol=0, atol=ATOL)
+    assert np.max(np.abs(theirs[..., UNITS:] - backward)) > 100 * ATOL  # not in reading order
+
+
+def test_time_distributed_dense_matches_keras():
+    layer = keras.layers.TimeDistributed(keras.layers.Dense(UNITS, activation="relu"))
+    x = _sequence()
+    layer.build(x.shape)
+    weights = _random_weights(layer)
+    mine = parity.time_distributed(x, lambda v: parity.dense(v, weights, "relu"))
+    assert mine.shape == (BATCH, TIMESTEPS, UNITS)
+    np.testing.assert_allclose(mine, np.asarray(layer(x)), rtol=0, atol=ATOL)
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole models with the new layer types
+
+
+def test_wrappers_on_masked_words_match_keras():
+    spec = load_spec(SPECS / "good_wrappers.yaml")
+    model = build_model(spec)
+    parity.randomize_biases(model)
+    x = np.random.default_rng(8).integers(1, 30, size=(BATCH, 12)).astype(np.int32)
+    x[0, :4] = 0  # front padding
+    x[1, -5:] = 0  # back padding
+    result = parity.check_model_parity(model, spec, x)
+    assert [r.type for r in result.rows] == ["Embedding", "Bidirectional", "TimeDistributed",
+                                             "Bidirectional", "Dense", "end to end"]
+    assert [r.output_shape for r in result.rows] == [
+        (BATCH, 12, 6), (BATCH, 12, 8), (BATCH, 12, 3), (BATCH, 5), (BATCH, 1), (BATCH, 1)]
+    assert result.ok and result.unchecked == []
+    assert result.rows[1].max_abs_diff > 0  # computed, not skipped
+
+
+def test_timeseries_model_on_float_inputs():
+    spec = load_spec(SPECS / "good_timeseries.yaml")
+    x = parity.random_inputs(spec, seed=3)
+    assert x.shape == (4, 30, 3) and x.dtype == np.float32
+    model = build_model(spec)
+    parity.randomize_biases(model)
+    result = parity.check_model_parity(model, spec, x)
+    assert [r.output_shape for r in result.rows] == [(4, 30, 4), (4, 15, 4), (4, 6), (4, 1),
+                                                     (4, 1)]
+
+
+def test_open_length_grows_until_every_layer_fits():
+    spec = load_spec(ROOT / "specs" / "jena_conv1d.yaml")  # 3 x Conv1D(5), 2 x MaxPooling1D(3)
+    assert parity.random_inputs(spec).shape == (4, 120, 14)
+    assert parity.random_inputs(spec, timesteps=50).shape == (4, 50, 14)
+    assert parity.random_inputs(load_spec(ROOT / "specs" / "jena_dense.yaml")).shape == (
+        4, 240, 14)
+
+
+CATALOG = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CATALOG, ids=[p.stem for p in CATALOG])
+def test_every_catalog_model_matches_its_numpy_reference(path):
+    spec = load_spec(path)
+    model = build_model(spec)
+    parity.randomize_biases(model)
+    result = parity.check_model_parity(model, spec, parity.random_inputs(spec, seed=0))
+    assert result.unchecked == [] and all(r.checked for r in result.rows)
+
+
+def test_a_layer_without_reference_is_named_not_skipped():
+    doc = {"name": "norm", "model": {"input": {"shape": [None, 4], "dtype": "float32"}, "layers": [
+        {"type": "Dense", "units": 6},
+        {"type": "LayerNormalization"},
+        {"type": "Dense", "units": 2, "activation": "gelu"},
+        {"type": "GRU", "units": 3}]}}
+    spec = parse_spec(doc, "norm.yaml")
+    model = build_model(spec)
+    result = parity.check_model_parity(model, spec, parity.random_inputs(spec))
+    assert result.ok  # nothing differs; two layers and the chained pass are not checked
+    assert [(r.name, r.checked) for r in result.rows] == [
+        ("dense", True), ("layer_normalization", False), ("dense_1", False), ("gru", True),
+        ("model", False)]
+    assert result.unchecked == [
+        "layer_normalization (LayerNormalization): no NumPy reference for layer type "
+        "LayerNormalization",
+        "dense_1 (Dense): activation 'gelu' has no NumPy reference (known: linear, tanh, "
+        "sigmoid, relu, hard_sigmoid, softmax)",
+        "model (end to end): the chained NumPy pass needs every layer; layer_normalization "
+        "(LayerNormalization) has none",
+    ]
+    table = result.table()
+    assert "| layer_normalization (LayerNormalization) | (4, 30, 6)     | -" in table
+    assert "| no reference |" in table
+    assert "not checked, no NumPy reference: layer_normalization (LayerNormalization)" in table
+
+
+def test_a_factory_model_has_no_references():
+    doc = {"name": "f", "model": {"factory": "tiny_models:two_towers",
+                                  "expect": {"total_params": 43}}}
+    spec = parse_spec(doc, str(ROOT / "tests" / "data" / "factories" / "f.yaml"))
+    with pytest.raises(UsageError, match=r"f\.yaml: a factory model \(tiny_models:two_towers\) "
+                                         r"has no layer list in the spec"):
+        parity.random_inputs(spec)
+
+
+def test_reviews_are_read_for_imdb_specs_only():
+    spec = load_spec(SPECS / "good_timeseries.yaml")
+    x, words = parity.review_inputs(spec, str(TINY), 4)
+    assert x.shape == (4, 30, 3)
+    assert words == (f"random inputs (seed 1), not reviews: --data {TINY} is read for "
+                     "'dataset: imdb' specs only, this one's is 'jena_climate'")
+    assert not np.array_equal(x, parity.random_inputs(spec))
+
+
+def test_verify_parity_with_data_on_a_timeseries_spec(capsys):
+    code = main(["verify", "--parity", "--no-summary", "--data", str(TINY),
+                 str(SPECS / "good_timeseries.yaml")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Numerical parity on random inputs, input shape (4, 30, 3): ok" in out
+    assert "Numerical parity on random inputs (seed 1), not reviews: --data" in out
+    assert "| bidirectional (Bidirectional) | (4, 6) " in out

@@ -13,6 +13,11 @@ shuffled with ``numpy.random.RandomState(113)`` as Keras does. Labels: 1 = posit
 An empty review encodes as ``[1]`` (start only) and is padded like any short one; a review of any
 length (100,000 words: about 0.1 s) is encoded whole and cut to ``maxlen`` by ``truncating``.
 
+Options of the spec's ``data`` section beyond Keras's: ``reverse`` (every encoded review reversed,
+``x[::-1]``, before padding: notebook 6.3), ``validation_samples: N`` (the FIRST N training
+reviews are the validation set, the rest the training set: notebook 3.5's ``x_val =
+x_train[:10000]``) and ``train_samples: N`` (at most N training reviews after that hold-out).
+
 Encoding 50,000 reviews takes seconds; the encoded reviews (before the ``num_words`` cut and
 padding, which are cheap) are cached under ``HARNESS_CACHE_DIR`` (default
 ``~/.cache/keras-harness``) in a file keyed by the archive's sha256 and the encoder's options, so a
@@ -24,21 +29,22 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import json
 import os
 import re
 import tarfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
+from .dataset import CACHE_ENV, Dataset, cache_path, offsets_of, read_cache, write_cache
 
 DATA_ENV = "HARNESS_IMDB_DATA"
-CACHE_ENV = "HARNESS_CACHE_DIR"
+__all__ = ["CACHE_ENV", "DATA_ENV", "EncodedReviews", "ImdbData", "encode_reviews", "load",
+           "load_imdb", "load_imdb_test_head", "read_reviews", "tokenize"]
 
 START_CHAR = 1
 OOV_CHAR = 2
@@ -85,65 +91,42 @@ class EncodedReviews:
         return EncodedReviews(self.flat[: self.offsets[n]], self.offsets[: n + 1], self.labels[:n])
 
 
-@dataclass(frozen=True)
-class ImdbData:
-    """Model-ready IMDB arrays and where they came from.
-
-    Attributes:
-        x_train: (25000, maxlen) int32 word indices, or (25000, num_words) float32 multi-hot.
-        y_train: (25000,) float32 labels in {0, 1}.
-        x_test, y_test: the same for the 25,000 test reviews.
-        source: ``archive:<path>``, ``folder:<path>`` or ``keras.datasets.imdb``.
-        checksum: sha256 of the archive (or a fingerprint of the folder); None for Keras's copy.
-        info: the options the arrays were made with (num_words, maxlen, padding, ...).
-    """
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    source: str
-    checksum: str | None
-    info: dict = field(default_factory=dict)
-
-    def head(self, n_train: int | None = None, n_test: int | None = None) -> ImdbData:
-        """The first n_train training and n_test test samples (already shuffled)."""
-        return replace(
-            self,
-            info={**self.info, "sliced": True},
-            x_train=self.x_train[:n_train],
-            y_train=self.y_train[:n_train],
-            x_test=self.x_test[:n_test],
-            y_test=self.y_test[:n_test],
-        )
+# The arrays of ``load_imdb``: a :class:`Dataset` (the name other modules and tests import).
+ImdbData = Dataset
 
 
 # ---------------------------------------------------------------------------------------------
 # Public entry point
 
 
+def load(spec, path=None, *, cache_dir=None, batch_size=None) -> Dataset:
+    """The registry's entry (:func:`harness.data.load_data`) for ``dataset: imdb``."""
+    return load_imdb(spec.data, path, cache_dir)
+
+
 def load_imdb(
     data_spec,
     path: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
-) -> ImdbData:
+) -> Dataset:
     """Load IMDB for a spec's ``data`` section.
 
     Args:
-        data_spec: a :class:`harness.spec.DataSpec` (num_words, maxlen, padding, truncating,
-            representation).
+        data_spec: a :class:`harness.spec.ImdbDataSpec` (num_words, maxlen, padding, truncating,
+            representation, reverse, validation_samples, train_samples).
         path: the Stanford archive or folder; defaults to ``$HARNESS_IMDB_DATA``; when neither is
             given, ``keras.datasets.imdb.load_data`` is used.
         cache_dir: where encoded reviews are cached; defaults to ``$HARNESS_CACHE_DIR`` or
             ``~/.cache/keras-harness``.
 
     Returns:
-        :class:`ImdbData` with x of shape (25000, maxlen) (or (25000, num_words) for multi_hot).
+        :class:`Dataset` with x of shape (25000, maxlen) (or (25000, num_words) for multi_hot);
+        with ``validation_samples: N``, x_val is the first N of them and x_train the rest.
 
     Raises:
         DataError: the path is missing, not in the Stanford layout, corrupt, or holds a review that
             is not UTF-8; or no path is given and Keras cannot download its copy. The message
-            names the path and both remedies.
+            names the path and both remedies. More validation_samples than training reviews.
     """
     path = path if path is not None else os.environ.get(DATA_ENV) or None
     if path is not None:
@@ -214,7 +197,12 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-Review = tuple[str, int, int, str]  # (split, label, id, text)
+Review = tuple[str, int, int, str, str]  # (split, label, id, text, file name)
+
+
+def read_reviews(path: Path) -> list[Review]:
+    """Every labeled review of a Stanford-layout archive or folder (any order)."""
+    return _read_reviews(path)
 
 
 def _read_reviews(path: Path) -> list[Review]:
@@ -236,7 +224,8 @@ def _read_reviews(path: Path) -> list[Review]:
                 f"{path}: {name}: review is not UTF-8 (byte {exc.start}); the Stanford archive is "
                 "UTF-8 throughout, so this file is damaged: download the archive again"
             ) from None
-        reviews.append((split, 1 if polarity == "pos" else 0, int(review_id), text))
+        reviews.append((split, 1 if polarity == "pos" else 0, int(review_id), text,
+                        name.rsplit("/", 1)[-1]))
     counts = collections.Counter((r[0], r[1]) for r in reviews)
     missing = [
         f"{split}/{'pos' if label else 'neg'}"
@@ -311,9 +300,7 @@ def encode_reviews(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReview
         order = np.arange(len(rows))
         rng.shuffle(order)  # the same RandomState, train then test, as keras.datasets.imdb
         seqs = [[START_CHAR] + [index.get(w, OOV_CHAR) for w in tokens[rows[j]]] for j in order]
-        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        flat = np.fromiter((w for s in seqs for w in s), dtype=np.int32, count=int(offsets[-1]))
+        flat, offsets = offsets_of(seqs)
         labels = np.array([ordered[rows[j]][1] for j in order], dtype=np.int8)
         splits.append(EncodedReviews(flat, offsets, labels))
     return splits[0], splits[1]
@@ -333,30 +320,23 @@ def _cache_options() -> dict:
     }
 
 
+def _cache_meta(checksum: str) -> dict:
+    return {"archive": checksum, **_cache_options()}
+
+
 def _cache_path(cache_dir: str | os.PathLike | None, checksum: str) -> Path:
-    root = Path(
-        cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "keras-harness"
-    )
-    key = hashlib.sha256(
-        json.dumps({"archive": checksum, **_cache_options()}, sort_keys=True).encode()
-    ).hexdigest()[:24]
-    return root / f"imdb-{key}.npz"
+    return cache_path(cache_dir, "imdb", _cache_meta(checksum))
 
 
 def _read_cache(path: Path, checksum: str) -> tuple[EncodedReviews, EncodedReviews] | None:
     """The cached reviews, or None when missing, corrupt, or made from another archive."""
-    if not path.exists():
+    z = read_cache(path, _cache_meta(checksum))
+    if z is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta != {"archive": checksum, **_cache_options()}:
-                return None
-            parts = [
-                EncodedReviews(z[f"{s}_flat"], z[f"{s}_offsets"], z[f"{s}_labels"])
-                for s in ("train", "test")
-            ]
-    except Exception:  # noqa: BLE001 - any damage to a cache file means: rebuild it
+        parts = [EncodedReviews(z[f"{s}_flat"], z[f"{s}_offsets"], z[f"{s}_labels"])
+                 for s in ("train", "test")]
+    except KeyError:
         return None
     for p in parts:
         if p.offsets[-1] != len(p.flat) or len(p.offsets) != len(p.labels) + 1:
@@ -365,22 +345,13 @@ def _read_cache(path: Path, checksum: str) -> tuple[EncodedReviews, EncodedRevie
 
 
 def _write_cache(path: Path, checksum: str, train: EncodedReviews, test: EncodedReviews) -> None:
-    meta = json.dumps({"archive": checksum, **_cache_options()}, sort_keys=True)
-    arrays = {"meta": np.array(meta)}
+    arrays = {}
     for name, part in (("train", train), ("test", test)):
         arrays.update(
             {f"{name}_flat": part.flat, f"{name}_offsets": part.offsets,
              f"{name}_labels": part.labels}
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except OSError:
-        # A cache that cannot be written only costs the next run a few seconds.
-        return
+    write_cache(path, _cache_meta(checksum), arrays)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,26 +384,37 @@ def _from_lists(xs, ys) -> EncodedReviews:
 
 def _to_arrays(
     train: EncodedReviews, test: EncodedReviews, data_spec, source: str, checksum: str | None
-) -> ImdbData:
-    xs = [_input_array(part, data_spec) for part in (train, test)]
+) -> Dataset:
+    x_train, x_test = (_input_array(part, data_spec) for part in (train, test))
+    y_train, y_test = (part.labels.astype(np.float32) for part in (train, test))
+    reverse = getattr(data_spec, "reverse", False)
+    hold_out = getattr(data_spec, "validation_samples", None)
+    cap = getattr(data_spec, "train_samples", None)
     info = {
         "num_words": data_spec.num_words,
         "maxlen": data_spec.maxlen,
         "padding": data_spec.padding,
         "truncating": data_spec.truncating,
         "representation": data_spec.representation,
+        "reverse": reverse,
         "index_conventions": {"padding": 0, "start": START_CHAR, "oov": OOV_CHAR,
                               "index_from": INDEX_FROM},
     }
-    return ImdbData(
-        x_train=xs[0],
-        y_train=train.labels.astype(np.float32),
-        x_test=xs[1],
-        y_test=test.labels.astype(np.float32),
-        source=source,
-        checksum=checksum,
-        info=info,
-    )
+    x_val = y_val = None
+    if hold_out is not None:
+        if hold_out >= len(x_train):
+            raise DataError(f"{source}: data.validation_samples {hold_out} leaves no training "
+                            f"reviews of the {len(x_train):,} there are; hold out fewer")
+        # Notebook 3.5: x_val = x_train[:10000], partial_x_train = x_train[10000:].
+        x_val, y_val = x_train[:hold_out], y_train[:hold_out]
+        x_train, y_train = x_train[hold_out:], y_train[hold_out:]
+        info["validation_samples"] = hold_out
+    if cap is not None:
+        x_train, y_train = x_train[:cap], y_train[:cap]
+        info["train_samples_cap"] = cap
+    return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                   source=source, checksum=checksum, info=info, x_val=x_val, y_val=y_val,
+                   dataset="imdb", unit="reviews")
 
 
 def cut_vocabulary(flat: np.ndarray, num_words: int) -> np.ndarray:
@@ -450,9 +432,11 @@ def _input_array(part: EncodedReviews, data_spec) -> np.ndarray:
         return x
     from keras.utils import pad_sequences
 
-    cut = EncodedReviews(flat, part.offsets, part.labels)
+    seqs = EncodedReviews(flat, part.offsets, part.labels).sequences()
+    if getattr(data_spec, "reverse", False):
+        seqs = [s[::-1] for s in seqs]  # notebook 6.3: x[::-1], before padding
     return pad_sequences(
-        cut.sequences(),
+        seqs,
         maxlen=data_spec.maxlen,
         dtype="int32",
         padding=data_spec.padding,
