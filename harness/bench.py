@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .checkpoint import Checkpointer
-from .errors import TrainingError, UsageError
+from .errors import MissingDataFile, TrainingError, UsageError
 from .machine import (
     DEVICES,
     GPU_MATMUL_N,
@@ -653,6 +653,15 @@ def full_run_summary(spec: Spec, reports: str | os.PathLike) -> dict[str, Any] |
             "same_spec_hash": results.get("spec", {}).get("hash") == spec.content_hash()}
 
 
+def _data_skip_reason(spec: Spec) -> str | None:
+    """Why a spec's data cannot be benchmarked, or None: bench times epochs over arrays, and a
+    generator source (jena_climate) makes its batches on the fly."""
+    if spec.data is not None and spec.data.dataset == "jena_climate":
+        return ("its data is windowed by a generator (jena_climate); bench times epochs over "
+                "arrays only")
+    return None
+
+
 def run_bench(specs: Sequence[Spec], options: BenchOptions,
               stream: TextIO | None = None) -> dict[str, Any]:
     """Bench every trained spec on every requested device and mode; write the results and report.
@@ -715,15 +724,26 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
             entry["reason"] = "architecture only (no train section)"
             print(f"== {spec.name}: skipped, {entry['reason']}", file=stream, flush=True)
             continue
+        skip = _data_skip_reason(spec)
+        if skip:
+            entry["status"] = "skipped"
+            entry["reason"] = skip
+            print(f"== {spec.name}: skipped, {skip}", file=stream, flush=True)
+            continue
         entry.update(status="ok",
-                     reference_seconds_per_epoch=(spec.reference.seconds_per_epoch
+                     reference_seconds_per_epoch=(spec.reference.epoch_seconds()
                                                   if spec.reference else None),
                      reference_samples=((spec.reference.train_samples or 0)
                                         + (spec.reference.val_samples or 0)
                                         if spec.reference else None) or None,
                      full_run=full_run_summary(spec, options.reports))
-        data = load_bench_data(spec, options.data, options.train_samples,
-                               max(options.latency_batch_sizes))
+        try:
+            data = load_bench_data(spec, options.data, options.train_samples,
+                                   max(options.latency_batch_sizes))
+        except MissingDataFile as exc:
+            entry.update(status="skipped", reason=f"data not on this machine: {exc}")
+            print(f"== {spec.name}: skipped, {entry['reason']}", file=stream, flush=True)
+            continue
         entry["data"] = {"source": data.source, "checksum": data.checksum,
                          "x_train_shape": list(data.x_train.shape)}
         print(f"== {spec.name}: {len(data.x_train)} training reviews "

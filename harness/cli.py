@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import HarnessError, SpecError, UsageError, error_line
+from .errors import HarnessError, MissingDataFile, SpecError, UsageError, error_line
 from .signals import interrupt_on_signals
 
 DEFAULT_SPECS = "specs"
@@ -164,7 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                       test_samples=args.test_samples, device=args.device, resume=args.resume,
                       deterministic=args.deterministic,
                       checkpoint_every_epoch=args.checkpoint_every_epoch)
-    misses = []
+    misses: list[str] = []
+    skipped: list[str] = []
     models = CompiledModels()
     for spec in specs:
         if not spec.trains:
@@ -179,12 +180,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         # A resumed run takes its seed from the run it resumes unless --seed is given.
         seeds = [args.seed[0] if args.seed else None] if args.resume else _seeds(args, spec)
         # SIGTERM (kill, timeout, a job scheduler) stops training the way Ctrl-C does.
-        with interrupt_on_signals():
-            if len(seeds) == 1:  # one run: a NaN loss is an error, as it always was
-                runs = [run_spec(spec, dataclasses.replace(options, seed=seeds[0]),
-                                 models=models)]
-            else:
-                runs = run_seeds(spec, options, seeds, models=models)
+        try:
+            with interrupt_on_signals():
+                if len(seeds) == 1:  # one run: a NaN loss is an error, as it always was
+                    runs = [run_spec(spec, dataclasses.replace(options, seed=seeds[0]),
+                                     models=models)]
+                else:
+                    runs = run_seeds(spec, options, seeds, models=models)
+        except MissingDataFile as exc:
+            if not args.skip_missing_data:
+                raise
+            # The main job reproduces what the data on this machine allows; the others are
+            # listed, each with the file it needs and where to get it.
+            print(f"skipped {spec.name} ({spec.path}): {exc}", flush=True)
+            skipped.append(spec.name)
+            continue
         misses.extend(f"{spec.name}: seed {r['execution']['seed']}: {r['stop_reason']}"
                       for r in runs if r.get("status") != "complete")
         if len(runs) > 1:
@@ -193,6 +203,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if miss:
             where = "ci.band" if args.ci else "band"
             misses.append(f"{spec.name}: {miss} ({spec.path}: {where})")
+    if skipped:
+        print(f"skipped (data not on this machine): {', '.join(skipped)}", flush=True)
     if misses:
         print("error: " + "; ".join(misses), file=sys.stderr)
         return 1
@@ -416,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the checkpoint that --resume goes on from after every epoch "
                    "(default: after the first, then as often as 1%% of the training time "
                    "allows, which is every epoch of a full run on a CPU)")
+    p.add_argument("--skip-missing-data", action="store_true",
+                   help="list a spec whose data file is not on this machine (the Jena CSV, "
+                        "GloVe vectors) as skipped, with where to get it, and go on with the "
+                        "others (the main job, tox -e reproduce)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("bench", help="benchmark training and inference per spec, device and "

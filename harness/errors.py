@@ -43,6 +43,12 @@ class DataError(HarnessError):
     """A data set that is missing, corrupt, or does not fit the spec's data contract."""
 
 
+class MissingDataFile(DataError):
+    """A data file the spec needs is not on this machine (the Jena CSV, GloVe vectors, the
+    reviews): the message names it and where users get it. ``harness run --skip-missing-data``
+    lists such specs as skipped instead of stopping."""
+
+
 class ArchitectureMismatch(HarnessError):
     """A built model whose output shapes or parameter counts differ from its spec.
 

@@ -368,10 +368,14 @@ _DATA_FIELDS = (("num_words", "num_words {}"), ("maxlen", "maxlen {}"),
 
 def _data_line(data: dict[str, Any]) -> str:
     details = [fmt.format(data[key]) for key, fmt in _DATA_FIELDS if data.get(key) is not None]
+    naive = data.get("naive_baseline_mae")
     return (f"- data: {data_source(data.get('source'))} (sha256 "
             f"{str(data.get('checksum'))[:16]}...): {data.get('train_samples')} train / "
             f"{data.get('val_samples')} validation / {data.get('test_samples')} test"
-            + (f"; {', '.join(details)}" if details else ""))
+            + (f"; {', '.join(details)}" if details else "")
+            # notebook 6.3's yardstick: "the temperature 24 h later is the last one seen"
+            + (f"; naive baseline val MAE {naive:.4f} (the last value of each window)"
+               if naive is not None else ""))
 
 
 def render_report(results: dict[str, Any], figures: bool = True,
@@ -423,8 +427,9 @@ def render_report(results: dict[str, Any], figures: bool = True,
         lines += [
             "## Data contract",
             "",
-            "Checked on the encoded arrays before training "
-            f"(padding `{data.get('padding')}`, truncating `{data.get('truncating')}`).",
+            "Checked on the data before training"
+            + (f" (padding `{data['padding']}`, truncating `{data.get('truncating')}`)."
+               if data.get("padding") else "."),
             "",
             _table([[row["check"], (row["problem"] or "ok") if row["ok"]
                      else f"FAILED: {row['problem']}"] for row in contract], ["check", "result"]),

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.data.timeseries import JENA_COLUMNS
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,3 +104,23 @@ def gpu():
     if not status.available:
         pytest.skip(f"needs a GPU: {status.reason} ({status.detail})")
     return status
+
+
+JENA_ROWS = 3000
+
+
+@pytest.fixture(scope="session")
+def jena_csv(tmp_path_factory) -> Path:
+    """A CSV in the Jena layout: daily-ish cycles and noise, two decimals as in the file."""
+    rng = np.random.RandomState(0)
+    t = np.arange(JENA_ROWS)[:, None]
+    values = np.sin(t / 144 * 2 * np.pi + np.arange(14)) * (np.arange(14) + 1) \
+        + rng.normal(0, 0.3, (JENA_ROWS, 14)) + 10 * np.arange(14)
+    lines = [",".join(f'"{c}"' for c in JENA_COLUMNS)]
+    for i, row in enumerate(values):
+        day, minute = divmod(i + 1, 144)
+        lines.append(f"{day + 1:02d}.01.2009 {minute // 6:02d}:{minute % 6}0:00,"
+                     + ",".join(f"{v:.2f}" for v in row))
+    path = tmp_path_factory.mktemp("jena") / "jena_climate_2009_2016.csv"
+    path.write_text("\n".join(lines))  # the real file ends without a newline
+    return path

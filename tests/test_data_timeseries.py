@@ -14,31 +14,13 @@ import pytest
 
 from harness.contract import check_data
 from harness.data import JENA_ENV, JENA_URL, load_data
-from harness.data.timeseries import JENA_COLUMNS
 from harness.errors import DataError
 from harness.spec import parse_spec
 
 DATA = Path(__file__).resolve().parent / "data"
-ROWS = 3000
+ROWS = 3000  # the rows of conftest.jena_csv
 LOOKBACK, STEP, DELAY, BATCH = 60, 6, 12, 16
 TRAIN, VAL, TEST = (0, 1500), (1501, 2200), (2201, None)
-
-
-@pytest.fixture(scope="session")
-def jena_csv(tmp_path_factory) -> Path:
-    """3,000 rows in the Jena layout: daily-ish cycles and noise, two decimals as in the file."""
-    rng = np.random.RandomState(0)
-    t = np.arange(ROWS)[:, None]
-    values = np.sin(t / 144 * 2 * np.pi + np.arange(14)) * (np.arange(14) + 1) \
-        + rng.normal(0, 0.3, (ROWS, 14)) + 10 * np.arange(14)
-    lines = [",".join(f'"{c}"' for c in JENA_COLUMNS)]
-    for i, row in enumerate(values):
-        day, minute = divmod(i + 1, 144)
-        lines.append(f"{day + 1:02d}.01.2009 {minute // 6:02d}:{minute % 6}0:00,"
-                     + ",".join(f"{v:.2f}" for v in row))
-    path = tmp_path_factory.mktemp("jena") / "jena_climate_2009_2016.csv"
-    path.write_text("\n".join(lines))  # the real file ends without a newline
-    return path
 
 
 def _spec(file="jena_climate_2009_2016.csv", train=None, timesteps=LOOKBACK // STEP, **data):
@@ -329,6 +311,19 @@ def test_run_without_the_file_ends_with_one_line(harness, tmp_path, monkeypatch)
     assert result.code == 1
     assert result.error.startswith("error: jena_climate_2009_2016.csv: no such file")
     assert JENA_URL in result.error and not (tmp_path / "out").exists()
+
+
+def test_the_main_job_skips_a_spec_whose_file_is_missing(harness, tmp_path, monkeypatch):
+    # tox -e reproduce: the other specs go on; the skipped one says what it needs and where.
+    monkeypatch.delenv(JENA_ENV, raising=False)
+    monkeypatch.delenv("HARNESS_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    spec = _write_spec(tmp_path, "jena_climate_2009_2016.csv")
+    result = harness("run", spec, "--out", tmp_path / "out", "--skip-missing-data")
+    assert result.code == 0, result.err
+    assert (f"skipped jena_tiny ({spec}): jena_climate_2009_2016.csv: no such file"
+            in result.out) and JENA_URL in result.out
+    assert "skipped (data not on this machine): jena_tiny" in result.out
 
 
 def test_train_samples_is_refused_for_a_generator(harness, jena_csv, tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataFile
 from .dataset import Dataset, sha256_file
 
 REQUIRED = ("x_train", "y_train", "x_test", "y_test")
@@ -42,8 +42,8 @@ def load(spec, path=None, *, cache_dir=None, batch_size=None) -> Dataset:
     file = locate_arrays(spec, path)
     if not file.is_file():
         what = "a folder, not a file" if file.is_dir() else "no such file"
-        raise DataError(f"{file}: {what}; data.file names a .npz written with {HOW}, relative "
-                        "to the spec's folder (or pass --data PATH)")
+        raise MissingDataFile(f"{file}: {what}; data.file names a .npz written with {HOW}, "
+                              "relative to the spec's folder (or pass --data PATH)")
     arrays = read_npz(file)
     missing = [k for k in REQUIRED if k not in arrays]
     if ("x_val" in arrays) != ("y_val" in arrays):

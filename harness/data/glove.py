@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataFile
 from .dataset import locate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +43,7 @@ def find_glove(file: str) -> Path:
     """
     path, looked = locate(file, None, GLOVE_ENV)
     if path is None:
-        raise DataError(f"{file}: no such file (looked at {', '.join(looked)}); download "
+        raise MissingDataFile(f"{file}: no such file (looked at {', '.join(looked)}); download "
                         f"glove.6B.zip from {GLOVE_URL}, unzip it, and set {GLOVE_ENV} to the "
                         "file (or HARNESS_DATA_DIR to its folder)")
     return path

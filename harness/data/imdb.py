@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataFile
 from .dataset import CACHE_ENV, Dataset, cache_path, offsets_of, read_cache, write_cache
 
 DATA_ENV = "HARNESS_IMDB_DATA"
@@ -167,7 +167,7 @@ def _encoded_from_stanford(
     path: Path, cache_dir: str | os.PathLike | None
 ) -> tuple[EncodedReviews, EncodedReviews, str, str]:
     if not path.exists():
-        raise DataError(f"{path}: no such file or directory; {REMEDIES}")
+        raise MissingDataFile(f"{path}: no such file or directory; {REMEDIES}")
     kind = "folder" if path.is_dir() else "archive"
     checksum = _fingerprint(path)
     cache_file = _cache_path(cache_dir, checksum)

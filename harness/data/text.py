@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataFile
 from . import imdb
 from .dataset import Dataset, cache_path, offsets_of, ragged, read_cache, write_cache
 
@@ -152,7 +152,7 @@ def _encoded(path: Path, cache_dir) -> tuple[Encoded, Encoded, dict[str, int], s
     """Train and test reviews as word indices (no num_words cut), the word index, the source and
     the archive's checksum; from the cache when it holds them."""
     if not path.exists():
-        raise DataError(f"{path}: no such file or directory; pass --data PATH (or set "
+        raise MissingDataFile(f"{path}: no such file or directory; pass --data PATH (or set "
                         f"{imdb.DATA_ENV}) to the Stanford reviews archive aclImdb_v1.tar.gz or "
                         "its unpacked folder")
     kind = "folder" if path.is_dir() else "archive"

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataFile
 from .dataset import Dataset, locate, sha256_file
 
 JENA_ENV = "HARNESS_JENA_DATA"
@@ -61,7 +61,7 @@ def load(spec, path=None, *, cache_dir=None, batch_size=None) -> Dataset:
     data_spec = spec.data
     file, looked = locate(data_spec.file, path, JENA_ENV)
     if file is None:
-        raise DataError(
+        raise MissingDataFile(
             f"{data_spec.file}: no such file (looked at {', '.join(looked)}); download "
             f"{JENA_URL}, unzip it, and pass --data PATH (or set {JENA_ENV}, or "
             "HARNESS_DATA_DIR to its folder)")
