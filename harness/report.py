@@ -57,18 +57,23 @@ def architecture_section(arch: dict[str, Any]) -> str:
     for layer in arch["layers"]:
         ok = (layer["expected_output_shape"] in (None, layer["output_shape"])
               and layer["expected_params"] in (None, layer["params"]))
+        closed = layer.get("closed_form_params")
         rows.append([
             f"{layer['name']} ({layer['type']})",
             _shape(layer["expected_output_shape"]), _shape(layer["output_shape"]),
             _int(layer["expected_params"]), _int(layer["params"]),
+            "no closed form" if closed is None else _int(closed),
             "yes" if ok else "NO",
         ])
+    closed_totals = arch.get("closed_form_totals") or {}
     for key, value in arch["totals"].items():
         want = arch["expected_totals"].get(key)
         rows.append([key.replace("_", " "), "", "", _int(want), _int(value),
+                     _int(closed_totals.get(key)) if closed_totals.get(key) is not None else "",
                      "yes" if want in (None, value) else "NO"])
     return _table(rows, ["layer (type)", "output shape (expected)", "output shape (measured)",
-                         "params (expected)", "params (measured)", "match"])
+                         "params (expected)", "params (count_params)", "params (closed form)",
+                         "match"])
 
 
 def summary_figures(results: dict[str, Any], band: Band | None = None) -> dict[str, Any]:
@@ -417,7 +422,7 @@ def render_report(results: dict[str, Any], figures: bool = True,
         "## Architecture",
         "",
         "Expected figures from the spec; measured ones from the built model "
-        "(`layer.count_params()`).",
+        "(`layer.count_params()`) and from the layer's equations (closed form).",
         "",
         architecture_section(results["architecture"]),
         "",

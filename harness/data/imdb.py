@@ -40,7 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, MissingDataFile
-from .dataset import CACHE_ENV, Dataset, cache_path, offsets_of, read_cache, write_cache
+from .dataset import (
+    CACHE_ENV,
+    Dataset,
+    cache_path,
+    offsets_of,
+    read_cache,
+    sha256_file,
+    write_cache,
+)
 
 DATA_ENV = "HARNESS_IMDB_DATA"
 __all__ = ["CACHE_ENV", "DATA_ENV", "EncodedReviews", "ImdbData", "encode_reviews", "load",
@@ -182,16 +190,13 @@ def _encoded_from_stanford(
 
 def _fingerprint(path: Path) -> str:
     """sha256 of an archive's bytes; for a folder, of every review's path, size and mtime."""
+    if not path.is_dir():
+        return sha256_file(path)
     digest = hashlib.sha256()
     try:
-        if path.is_dir():
-            for p in sorted(path.rglob("*.txt")):
-                st = p.stat()
-                digest.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        else:
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
+        for p in sorted(path.rglob("*.txt")):
+            st = p.stat()
+            digest.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return digest.hexdigest()
