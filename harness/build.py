@@ -43,8 +43,8 @@ def build_model(spec: Spec) -> keras.Model:
         except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a bad argument
             raise SpecError(
                 spec.path, [f"model.layers[{i}] ({layer.describe()}): Keras refused it: "
-                            f"{first_line(exc)}"]
-            ) from None
+                            f"{keras_reason(exc)}"]
+            ) from exc  # --debug shows Keras's traceback
     return model
 
 
@@ -52,6 +52,17 @@ def first_line(exc: BaseException) -> str:
     """The first non-empty line of an exception's message, or its type's name."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def keras_reason(exc: BaseException) -> str:
+    """What Keras objected to: ``keras.layers.deserialize`` wraps a layer's own error in two
+    layers of "could not be deserialized ... Exception encountered: <reason>"; keep the reason."""
+    text = str(exc)
+    marker = "Exception encountered:"
+    if marker in text:
+        text = text.rsplit(marker, 1)[1]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _from_factory(spec: Spec) -> keras.Model:
@@ -81,9 +92,12 @@ def _from_factory(spec: Spec) -> keras.Model:
         for p in added:
             sys.path.remove(p)
     function = getattr(module, function_name, None)
-    if not callable(function):
+    if function is None:
         raise SpecError(spec.path, [f"{where}: module '{module_name}' has no function "
                                     f"'{function_name}'"])
+    if not callable(function):
+        raise SpecError(spec.path, [f"{where}: '{function_name}' in module '{module_name}' is a "
+                                    f"{type(function).__name__}, not a function"])
     try:
         model = function(**spec.model.factory_args)
     except Exception as exc:  # noqa: BLE001 - the user's code

@@ -191,8 +191,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             if not args.skip_missing_data:
                 raise
             # The main job reproduces what the data on this machine allows; the others are
-            # listed, each with the file it needs and where to get it.
-            print(f"skipped {spec.name} ({spec.path}): {exc}", flush=True)
+            # still built and verified, then listed with the file they need and where to get it.
+            from .build import build_model
+            from .verify import verify_model
+
+            verified = verify_model(build_model(spec), spec)
+            print(f"skipped {spec.name} ({spec.path}): verified "
+                  f"({verified.totals['total_params']:,} params), not trained: {exc}", flush=True)
             skipped.append(spec.name)
             continue
         misses.extend(f"{spec.name}: seed {r['execution']['seed']}: {r['stop_reason']}"

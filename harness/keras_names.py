@@ -35,6 +35,7 @@ COMPILE_METRIC_ALIASES = ("acc", "accuracy", "ce", "crossentropy")
 # ``input_shape``/``input_dim`` are left out on purpose: a spec gives the input once, in
 # ``model.input``.
 _NOT_A_DEFAULT = "<required>"
+_METRIC_BASES = ("metric", "meanmetricwrapper", "mean_metric_wrapper")
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,11 @@ def generate() -> dict[str, Any]:
                              if _resolves(keras.optimizers.get, k)),
         "losses": sorted(k for k in losses.ALL_OBJECTS_DICT
                          if k[:1].islower() and _resolves(keras.losses.get, k)),
+        # Class names too (compile(metrics=["AUC"]) logs "AUC"), but not the base classes.
         "metrics": sorted({*COMPILE_METRIC_ALIASES,
                            *(k for k in metrics.ALL_OBJECTS_DICT
-                             if k[:1].islower() and _resolves(keras.metrics.get, k))}),
+                             if k.lower() not in _METRIC_BASES
+                             and _resolves(keras.metrics.get, k))}),
         "activations": sorted(k for k in activations.ALL_OBJECTS_DICT
                               if _resolves(keras.activations.get, k)),
     }

@@ -419,8 +419,8 @@ def metric_key(metric: str) -> str:
 
 # Metrics for which lower is better; every other recorded metric is higher-is-better.
 LOWER_IS_BETTER = re.compile(
-    r"(loss|error|mae|mse|mape|msle|crossentropy|hinge|divergence|kld|poisson|log_cosh"
-    r"|false_(positives|negatives))$")
+    r"(loss|error|mae|mse|mape|msle|crossentropy|hinge|divergence|kld|poisson|log_?cosh"
+    r"|false_?(positives|negatives))$", re.IGNORECASE)
 BAND_METRIC = re.compile(r"^(best|final|test)_(.+)$")
 ACCURACY = re.compile(r"(^|_)acc(uracy)?$")
 
@@ -568,13 +568,26 @@ class Spec(_Frozen):
             raise ValueError("train: is required for a spec with a 'ci' schedule")
         if self.train is not None:
             recorded = self.train.recorded_metrics()
+            if not self._validates():
+                recorded = [k for k in recorded if not k.startswith("val_")]
             for where, band in (("band", self.band), ("ci.band", self.ci and self.ci.band)):
                 if band is not None and band.key not in recorded:
                     hint = _did_you_mean(band.key, recorded)
+                    why = (" (it holds out no validation data: set train.validation_split)"
+                           if band.key.startswith("val_") else "")
                     raise ValueError(
                         f"{where}.metric: {band.metric!r} reads '{band.key}', which this spec "
-                        f"does not record{hint} (recorded: {', '.join(recorded)})")
+                        f"does not record{why}{hint} (recorded: {', '.join(recorded)})")
         return self
+
+    def _validates(self) -> bool:
+        """Whether training records val_ metrics: a validation_split, or validation data the
+        source holds out (an arrays file may hold x_val, which only loading tells)."""
+        assert self.train is not None
+        data = self.data
+        return (self.train.validation_split > 0
+                or isinstance(data, (ImdbTextDataSpec, JenaDataSpec, ArraysDataSpec))
+                or (isinstance(data, ImdbDataSpec) and data.validation_samples is not None))
 
     @property
     def trains(self) -> bool:

@@ -28,6 +28,22 @@ def test_keras_refuses_a_value_in_one_line():
     assert "units" in text and "\n" not in text
 
 
+@pytest.mark.parametrize(("layer", "reason"), [
+    ({"type": "Conv1D", "filters": 3, "kernel_size": -2}, "The `kernel_size` argument must be a "
+     "tuple of 1 integers. Received kernel_size=-2"),
+    ({"type": "Dense", "units": "sixteen"}, "units"),
+    ({"type": "Dropout", "rate": 2.0}, "rate"),
+])
+def test_keras_says_why_it_refused(layer, reason):
+    # Keras wraps a layer's own error in a generic "could not be deserialized": keep the reason.
+    doc = {"name": "k", "model": {"input": {"shape": [8, 4], "dtype": "float32"},
+                                  "layers": [layer]}}
+    with pytest.raises(SpecError) as exc:
+        build_model(parse_spec(doc, "k.yaml"))
+    text = str(exc.value)
+    assert reason in text and "could not be deserialized" not in text, text
+
+
 def test_keras_refuses_a_wrapped_layers_value():
     doc = {"name": "w", "model": {"input": {"shape": [None, 4], "dtype": "float32"}, "layers": [
         {"type": "Bidirectional", "layer": {"type": "LSTM", "units": 2, "activation": 7}}]}}

@@ -109,6 +109,8 @@ def test_contract_catches_nan_and_wrong_width():
                        "y_train)"),
     ("mismatched.npz", "mismatched.npz: x_train has 8 rows but y_train has 7; each sample needs "
                        "its label"),
+    ("text_labels.npz", "text_labels.npz: y_train holds <U3 values, not numbers; encode them as "
+                        "numbers (labels as 0/1 or class indices) first"),
     ("truncated.npz", "truncated.npz: not a readable .npz file ("),
     ("not_npz.npz", "not_npz.npz: not a readable .npz file ("),
 ])

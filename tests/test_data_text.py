@@ -217,7 +217,8 @@ def test_missing_glove_file_names_where_to_get_it(tiny_folder, tmp_path, monkeyp
     with pytest.raises(DataError) as exc:
         pretrained_weights(spec, load_data(spec, tiny_folder))
     assert str(exc.value) == (
-        "glove.tiny.4d.txt: no such file (looked at glove.tiny.4d.txt (the working directory)); "
+        f"glove.tiny.4d.txt: no such file (looked at {DATA / 'specs' / 'glove.tiny.4d.txt'} "
+        "(beside the spec), glove.tiny.4d.txt (the working directory)); "
         "download glove.6B.zip from https://nlp.stanford.edu/projects/glove/, unzip it, and set "
         "HARNESS_GLOVE to the file (or HARNESS_DATA_DIR to its folder)")
 
@@ -241,7 +242,7 @@ def test_pretrained_needs_a_word_index(tiny_folder, monkeypatch):
     monkeypatch.setenv(GLOVE_ENV, str(GLOVE / "glove.tiny.4d.txt"))
     doc = load_spec(DATA / "specs" / "good_text_glove_tiny.yaml").model_dump(
         mode="json", exclude_unset=True)
-    doc["data"] = {"dataset": "imdb", "num_words": 10, "maxlen": 8}
+    doc["data"] = {"dataset": "imdb", "num_words": 10, "maxlen": 8, "validation_samples": 2}
     spec = parse_spec(doc, "glove.yaml")
     with pytest.raises(DataError, match=r"^glove.yaml: model.layers\[0\].pretrained: GloVe "
                        r"vectors are looked up by word, and data.dataset imdb has no word index"):

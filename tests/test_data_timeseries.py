@@ -321,9 +321,22 @@ def test_the_main_job_skips_a_spec_whose_file_is_missing(harness, tmp_path, monk
     spec = _write_spec(tmp_path, "jena_climate_2009_2016.csv")
     result = harness("run", spec, "--out", tmp_path / "out", "--skip-missing-data")
     assert result.code == 0, result.err
-    assert (f"skipped jena_tiny ({spec}): jena_climate_2009_2016.csv: no such file"
-            in result.out) and JENA_URL in result.out
+    assert (f"skipped jena_tiny ({spec}): verified (141 params), not trained: "
+            "jena_climate_2009_2016.csv: no such file" in result.out) and JENA_URL in result.out
     assert "skipped (data not on this machine): jena_tiny" in result.out
+
+
+def test_a_skipped_spec_must_still_verify(harness, tmp_path, monkeypatch):
+    monkeypatch.delenv(JENA_ENV, raising=False)
+    monkeypatch.delenv("HARNESS_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    doc = _spec("jena_climate_2009_2016.csv").model_dump(mode="json", exclude_unset=True)
+    doc["model"]["expect"] = {"total_params": 5}
+    path = tmp_path / "jena_wrong.yaml"
+    path.write_text(json.dumps(doc))
+    result = harness("run", path, "--out", tmp_path / "out", "--skip-missing-data")
+    assert result.code == 1 and "skipped jena_tiny" not in result.out
+    assert "model.expect.total_params: expected 5, built 141" in result.error
 
 
 def test_train_samples_is_refused_for_a_generator(harness, jena_csv, tmp_path):
@@ -333,3 +346,12 @@ def test_train_samples_is_refused_for_a_generator(harness, jena_csv, tmp_path):
     assert result.error == (f"error: --train-samples 10: file:{jena_csv} is read as generated "
                             "batches (jena_climate), not arrays; leave the option out (set "
                             "train.steps_per_epoch / validation_steps in the spec instead)")
+
+
+def test_a_relative_file_is_found_beside_the_spec(jena_csv, tmp_path, monkeypatch):
+    monkeypatch.delenv(JENA_ENV, raising=False)
+    monkeypatch.delenv("HARNESS_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # not the CSV's folder
+    doc = _spec(jena_csv.name).model_dump(mode="json", exclude_unset=True)
+    spec = parse_spec(doc, str(jena_csv.parent / "jena_tiny.yaml"))
+    assert load_data(spec).source == f"file:{jena_csv}"

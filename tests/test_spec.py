@@ -221,3 +221,24 @@ def test_validate_does_not_import_tensorflow():
             "raise SystemExit(code)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_band_on_validation_needs_validation_data():
+    doc = load_spec(SPECS / "good_tiny.yaml").model_dump(mode="json", exclude_unset=True)
+    doc["train"]["validation_split"] = 0.0
+    doc.pop("ci")
+    with pytest.raises(SpecError) as exc:
+        parse_spec(doc, "x.yaml")
+    assert ("band.metric: 'best_val_acc' reads 'val_acc', which this spec does not record (it "
+            "holds out no validation data: set train.validation_split)") in str(exc.value)
+    doc["data"]["validation_samples"] = 2  # the first 2 training reviews are the validation set
+    assert parse_spec(doc, "x.yaml").band.key == "val_acc"
+
+
+def test_metric_class_names_keras_accepts():
+    doc = load_spec(SPECS / "good_tiny.yaml").model_dump(mode="json", exclude_unset=True)
+    doc["train"]["metrics"] = ["AUC", "BinaryAccuracy", "RootMeanSquaredError"]
+    doc["band"] = {"metric": "best_val_RootMeanSquaredError", "low": 0.0, "high": 1.0}
+    doc.pop("ci")
+    spec = parse_spec(doc, "x.yaml")
+    assert spec.band.lower_is_better and "val_AUC" in spec.train.recorded_metrics()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, MissingDataFile
-from .dataset import Dataset, sha256_file
+from .dataset import Dataset, sha256_file, spec_folder
 
 REQUIRED = ("x_train", "y_train", "x_test", "y_test")
 OPTIONAL = ("x_val", "y_val")
@@ -27,9 +27,8 @@ def locate_arrays(spec, path=None) -> Path:
     if path is not None:
         return Path(path)
     file = Path(spec.data.file)
-    if not file.is_absolute() and spec.path:
-        file = Path(spec.path).parent / file
-    return file
+    folder = spec_folder(spec)
+    return folder / file if folder is not None and not file.is_absolute() else file
 
 
 def load(spec, path=None, *, cache_dir=None, batch_size=None) -> Dataset:
@@ -61,6 +60,11 @@ def load(spec, path=None, *, cache_dir=None, batch_size=None) -> Dataset:
         if len(x) != len(y):
             raise DataError(f"{file}: x_{split} has {len(x):,} rows but y_{split} has "
                             f"{len(y):,}; each sample needs its label")
+        for name, a in ((f"x_{split}", x), (f"y_{split}", y)):
+            # Keras trains on numbers only: text labels must be encoded first.
+            if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+                raise DataError(f"{file}: {name} holds {a.dtype} values, not numbers; encode "
+                                "them as numbers (labels as 0/1 or class indices) first")
     info = {"file": str(file), "keys": sorted(arrays)}
     return Dataset(x_train=arrays["x_train"], y_train=arrays["y_train"],
                    x_test=arrays["x_test"], y_test=arrays["y_test"],

@@ -221,10 +221,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def locate(file: str, given: str | os.PathLike | None, env: str) -> tuple[Path | None, list[str]]:
+def spec_folder(spec) -> Path | None:
+    """The folder of the spec file, where a relative data file may sit; None for a spec that
+    was not read from a file."""
+    return Path(spec.path).parent if getattr(spec, "path", "") else None
+
+
+def locate(file: str, given: str | os.PathLike | None, env: str,
+           spec_folder: Path | None = None) -> tuple[Path | None, list[str]]:
     """Find a data file: ``given`` (``--data``) when set, else ``$env``, else
-    ``$HARNESS_DATA_DIR/<file>``, else ``<file>`` relative to the working directory. A folder
-    given or named by ``$env`` is looked into for ``<file>``.
+    ``$HARNESS_DATA_DIR/<file>``, else ``<file>`` beside the spec, else ``<file>`` relative to the
+    working directory. A folder given or named by ``$env`` is looked into for ``<file>``.
 
     Returns:
         The first path that exists (None when none does) and every place looked, for the message.
@@ -238,6 +245,9 @@ def locate(file: str, given: str | os.PathLike | None, env: str) -> tuple[Path |
             candidates.append((f"${env}", Path(os.environ[env])))
         if os.environ.get(DATA_DIR_ENV) and not name.is_absolute():
             candidates.append((f"${DATA_DIR_ENV}", Path(os.environ[DATA_DIR_ENV]) / name))
+        if spec_folder is not None and not name.is_absolute() \
+                and (spec_folder / name).resolve() != name.resolve():
+            candidates.append(("beside the spec", spec_folder / name))
         candidates.append(("the working directory" if not name.is_absolute() else "data.file",
                            name))
     looked = []

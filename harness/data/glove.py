@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DataError, MissingDataFile
-from .dataset import locate
+from .dataset import locate, spec_folder
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -35,13 +35,13 @@ GLOVE_ENV = "HARNESS_GLOVE"
 GLOVE_URL = "https://nlp.stanford.edu/projects/glove/"
 
 
-def find_glove(file: str) -> Path:
-    """The GloVe file named by a spec.
+def find_glove(file: str, folder: Path | None = None) -> Path:
+    """The GloVe file named by a spec (``folder``: the spec's, looked in too).
 
     Raises:
         DataError: not found; names the file, where it was looked for and where to get it.
     """
-    path, looked = locate(file, None, GLOVE_ENV)
+    path, looked = locate(file, None, GLOVE_ENV, folder)
     if path is None:
         raise MissingDataFile(f"{file}: no such file (looked at {', '.join(looked)}); download "
                         f"glove.6B.zip from {GLOVE_URL}, unzip it, and set {GLOVE_ENV} to the "
@@ -142,7 +142,7 @@ def pretrained_weights(spec: Spec, data: Dataset) -> dict[str, tuple[np.ndarray,
             raise DataError(f"{where}: GloVe vectors are looked up by word, and data.dataset "
                             f"{data.dataset} has no word index; use dataset: imdb_text (the "
                             "raw reviews tokenized)")
-        path = find_glove(layer.pretrained.file)
+        path = find_glove(layer.pretrained.file, spec_folder(spec))
         matrix, info = embedding_matrix(path, data.word_index, int(layer.arg("input_dim")),
                                         int(layer.arg("output_dim")))
         out[name] = (matrix, info)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, MissingDataFile
-from .dataset import Dataset, locate, sha256_file
+from .dataset import Dataset, locate, sha256_file, spec_folder
 
 JENA_ENV = "HARNESS_JENA_DATA"
 JENA_URL = "https://s3.amazonaws.com/keras-datasets/jena_climate_2009_2016.csv.zip"
@@ -59,7 +59,7 @@ def load(spec, path=None, *, cache_dir=None, batch_size=None) -> Dataset:
             read, or is not a CSV of a header and numbers (line and column named).
     """
     data_spec = spec.data
-    file, looked = locate(data_spec.file, path, JENA_ENV)
+    file, looked = locate(data_spec.file, path, JENA_ENV, spec_folder(spec))
     if file is None:
         raise MissingDataFile(
             f"{data_spec.file}: no such file (looked at {', '.join(looked)}); download "
