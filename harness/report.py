@@ -368,11 +368,14 @@ def band_line(results: dict[str, Any]) -> str:
 _DATA_FIELDS = (("num_words", "num_words {}"), ("maxlen", "maxlen {}"),
                 ("padding", "padding `{}`"), ("truncating", "truncating `{}`"),
                 ("representation", "representation `{}`"), ("lookback", "lookback {}"),
-                ("step", "step {}"), ("delay", "delay {}"), ("target", "target `{}`"))
+                ("step", "step {}"), ("delay", "delay {}"), ("target", "target `{}`"),
+                ("validation_samples", "validation: the first {} training samples"))
 
 
 def _data_line(data: dict[str, Any]) -> str:
     details = [fmt.format(data[key]) for key, fmt in _DATA_FIELDS if data.get(key) is not None]
+    if data.get("reverse"):
+        details.append("each sample reversed in time")
     naive = data.get("naive_baseline_mae")
     return (f"- data: {data_source(data.get('source'))} (sha256 "
             f"{str(data.get('checksum'))[:16]}...): {data.get('train_samples')} train / "
