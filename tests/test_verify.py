@@ -58,6 +58,7 @@ def test_catalog_totals_are_the_published_ones():
         "imdb_lstm_reversed": 1300641,            # 10000*128 + 4*32*(32+128+1) + 33
         "imdb_bidirectional_lstm": 336705,        # 320000 + 2*4*32*(32+32+1) + 65
         "imdb_conv1d": 1315937,                   # 1280000 + 7*128*32+32 + 7*32*32+32 + 33
+        "imdb_conv1d_sigmoid": 1315937,           # the same layers, a sigmoid on the Dense
         "jena_dense": 107585,                     # 240*14*32+32 + 33
         "jena_gru": 4545, "jena_gru_dropout": 4545, "jena_gru_reversed": 4545,  # 3*32*47 + 33
         "jena_stacked_gru": 23201,                # 3*32*47 + 3*64*(64+32+1) + 65
