@@ -175,27 +175,21 @@ def output_shape(layer_spec: LayerSpec, input_shape: Sequence[int | None] | None
     if t == "Flatten":
         rest = shape[1:]
         return (shape[0], math.prod(rest) if None not in rest else None)  # type: ignore[arg-type]
-    if t in CONVOLUTIONS:
-        n = CONVOLUTIONS[t]
+    if t in CONVOLUTIONS or t in POOLINGS:
+        # A convolution and a pooling slide a window the same way; a convolution also dilates
+        # it and sets the channels (filters), a pooling keeps them and strides by its window.
+        conv = t in CONVOLUTIONS
+        n = CONVOLUTIONS[t] if conv else POOLINGS[t]
         split = split_channels(layer_spec, shape, n)
         if split is None:
             return None
-        kernel = sizes(layer_spec.arg("kernel_size"), n)
-        strides, dilation = sizes(layer_spec.arg("strides"), n), \
-            sizes(layer_spec.arg("dilation_rate"), n)
-        spatial = [_window_length(length, k, s, layer_spec.arg("padding"), r)
-                   for length, k, s, r in zip(split[0], kernel, strides, dilation, strict=True)]
-        return _join(layer_spec, shape[0], spatial, layer_spec.arg("filters"))
-    if t in POOLINGS:
-        n = POOLINGS[t]
-        split = split_channels(layer_spec, shape, n)
-        if split is None:
-            return None
-        pool = sizes(layer_spec.arg("pool_size"), n)
-        strides = sizes(layer_spec.arg("strides") or pool, n)
-        spatial = [_window_length(length, p, s, layer_spec.arg("padding"))
-                   for length, p, s in zip(split[0], pool, strides, strict=True)]
-        return _join(layer_spec, shape[0], spatial, split[1])
+        window = sizes(layer_spec.arg("kernel_size" if conv else "pool_size"), n)
+        strides = sizes(layer_spec.arg("strides") or window, n)
+        dilation = sizes(layer_spec.arg("dilation_rate"), n) if conv else [1] * n
+        spatial = [_window_length(length, w, s, layer_spec.arg("padding"), r)
+                   for length, w, s, r in zip(split[0], window, strides, dilation, strict=True)]
+        return _join(layer_spec, shape[0], spatial,
+                     layer_spec.arg("filters") if conv else split[1])
     if t in GLOBAL_POOLINGS:
         split = split_channels(layer_spec, shape, GLOBAL_POOLINGS[t])
         if split is None:
