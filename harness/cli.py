@@ -301,7 +301,7 @@ def _band_miss(band, runs: list[dict]) -> str | None:
 def _seed_statistics(spec, runs: list[dict], folder: Path) -> str:
     """Print-ready statistics of these seeds. ``folder/seeds.md`` gets those of every complete
     run stored in ``folder/runs/`` that is comparable with them (a baseline grown over time)."""
-    from .gate import identity
+    from .comparable import identity
     from .report import seeds_section
     from .results import load_results, write_text_atomic
 
@@ -331,7 +331,7 @@ def _check_verdict_path(path: Path) -> None:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    from .errors import RegressionDetected
+    from .errors import NoBaseline, RegressionDetected
     from .gate import judge, load_run_files, make_groups, not_gated, render_verdict, run_ci
     from .results import write_text_atomic
     from .spec import load_specs
@@ -362,13 +362,20 @@ def cmd_gate(args: argparse.Namespace) -> int:
     groups, not_comparable = make_groups(runs, specs, baseline)
     verdict = judge(groups, not_comparable)
     verdict.skipped = skipped
+    verdict.allow_missing_baseline = args.allow_missing_baseline
     text = render_verdict(verdict)
     print(text)
     path = write_text_atomic(args.verdict, text)
     if verdict.failed:
         raise RegressionDetected(f"gate: {verdict.failure_count} failure(s): "
                                  + " | ".join(verdict.messages()) + f"; verdict in {path}")
-    print(f"gate: pass ({len(groups)} group(s) judged); verdict in {path}")
+    if verdict.state == "NO BASELINE":
+        raise NoBaseline(f"gate: no comparable baseline for {'; '.join(verdict.missing())}; "
+                         f"verdict in {path}")
+    if verdict.state == "PASS WITHOUT BASELINE":
+        print(f"gate: PASS WITHOUT BASELINE (--allow-missing-baseline): "
+              f"{'; '.join(verdict.missing())}", file=sys.stderr)
+    print(f"gate: {verdict.state.lower()} ({len(groups)} group(s) judged); verdict in {path}")
     return 0
 
 
@@ -502,6 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --run: N seeds per spec instead of ci.seeds")
     p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N",
                    help="with --run: the first seed (default: after the baseline's seeds)")
+    p.add_argument("--allow-missing-baseline", action="store_true",
+                   help="exit 0 when a gated metric has no comparable baseline (to bootstrap a "
+                   "new spec); the verdict still says so in its first line")
     p.set_defaults(func=cmd_gate)
     return parser
 
@@ -543,7 +553,8 @@ def _non_negative_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage or spec error, 130 Ctrl-C)."""
+    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage or spec error, 3 the gate
+    had no comparable baseline for a gated metric, 130 Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -106,3 +106,10 @@ def error_line(exc: HarnessError) -> str:
 
 class RegressionDetected(HarnessError):
     """The gate found a band miss or a regression against the baseline."""
+
+
+class NoBaseline(HarnessError):
+    """A gated metric had no comparable baseline, so the gate could not judge it (a pass is
+    never claimed without one); ``harness calibrate SPEC`` records one."""
+
+    exit_code = 3

@@ -10,14 +10,21 @@ exit code is decided. The checks:
 - :class:`StuckAtChance`: no run sits at chance after two epochs (val_acc 0.50 +/- 0.02 and loss
   near ln 2 = 0.693, what a binary classifier that learned nothing shows);
 - :class:`BandCheck`: the seed mean of the band's metric is inside the band;
-- :class:`RegressionCheck`: per metric, a drop against the baseline that is both significant
-  (one-sided Welch t-test, ``scipy.stats.ttest_ind(equal_var=False)``) and larger than the spec's
-  ``ci.min_effect``;
+- :class:`RegressionCheck`: per gated metric (an accuracy the spec's ``ci.min_effect`` names), a
+  drop against the baseline that is significant: one-sided Welch t-test
+  (``scipy.stats.ttest_ind(equal_var=False)``) at ``ci.alpha`` divided by the number of gated
+  metrics (Bonferroni: the spec's false-alarm rate stays at or below ``ci.alpha``).
+  ``min_effect`` is the drop the gate must be able to see: the verdict prints the drop it detects
+  with 80% power (:mod:`harness.power`) beside it and warns when that is larger. The epoch time
+  is a regression when it rises significantly and by more than ``min_effect.epoch_time_pct``;
 - :class:`CurveCheck`: the seed mean of val_acc and loss stays, epoch by epoch, within the
   baseline's per-epoch mean +/- ``ci.curve_band_std`` standard deviations.
 
-Results from a different spec hash, schedule, data checksum, device or execution mode are "not
-comparable" with a baseline: they are listed with the reason, never compared.
+Accuracy and loss are compared with baseline runs of the same spec hash, schedule and data
+checksum on any machine; timings only on the same machine, device and mode
+(:mod:`harness.comparable`). A gated metric with no comparable baseline is never a pass: the
+verdict says NO BASELINE first and the gate exits with :data:`NO_BASELINE_EXIT` unless
+``--allow-missing-baseline``.
 """
 
 from __future__ import annotations
@@ -29,9 +36,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+from .comparable import (
+    changed_sections,
+    device_of,
+    differences,
+    environment_differences,
+    identity,
+    short,
+    timing_identity,
+)
 from .errors import UsageError
 from .figures import band_value, direction_text
 from .figures import label as figure_label
+from .power import detectable_effect, pooled_std
 from .results import load_results
 from .spec import Band, Spec
 from .stats import METRICS, Summary, one_sided_p, run_figures, summarize
@@ -39,70 +56,8 @@ from .stats import METRICS, Summary, one_sided_p, run_figures, summarize
 CHANCE_ACC = 0.50
 LN2 = math.log(2.0)  # binary cross-entropy of a classifier that always says 0.5
 STD_FLOOR = 0.005  # below this a baseline's spread is rounding, not noise (deterministic runs)
-
-# ---------------------------------------------------------------------------------------------
-# What a result is: which runs can be compared with which
-
-
-def device_of(environment: dict[str, Any]) -> str:
-    """The device a run trained on: its GPUs, else its CPU model and core count."""
-    gpus = environment.get("gpus") or []
-    if gpus:
-        return "GPU " + ", ".join(str(g.get("name", "?")) for g in gpus)
-    cpu = environment.get("cpu") or {}
-    return f"CPU {cpu.get('model', '?')} ({cpu.get('cores', '?')} cores)"
-
-
-def identity(results: dict[str, Any]) -> dict[str, Any]:
-    """What must be equal for two results to be comparable.
-
-    Keys: spec hash (model, data and train sections), schedule (epochs, batch_size, sample
-    counts, validation_split), data checksum (sha256 of the archive), device, execution mode
-    (with op determinism on or off).
-    """
-    execution = results.get("execution") or {}
-    schedule = dict(results.get("schedule") or {})
-    schedule.pop("name", None)
-    mode = str(execution.get("mode"))
-    if execution.get("deterministic"):
-        mode += ", deterministic"
-    return {
-        "spec hash": (results.get("spec") or {}).get("hash"),
-        "schedule": schedule or None,
-        "data checksum": (results.get("data") or {}).get("checksum"),
-        "device": device_of(results.get("environment") or {}),
-        "execution mode": mode,
-    }
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, str) and len(value) == 64:
-        return value[:12]
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {'all' if v is None else v}" for k, v in value.items())
-    return str(value)
-
-
-def differences(results: dict[str, Any], other: dict[str, Any]) -> list[str]:
-    """Why two results are not comparable, one phrase per differing key (empty: comparable)."""
-    a, b = identity(results), identity(other)
-    found = []
-    for key in a:
-        if a[key] != b[key]:
-            phrase = f"{key} {_short(a[key])} vs {_short(b[key])}"
-            if key == "spec hash":
-                changed = _changed_sections(results, other)
-                if changed:
-                    phrase += f" ({', '.join(changed)} changed)"
-            found.append(phrase)
-    return found
-
-
-def _changed_sections(results: dict[str, Any], other: dict[str, Any]) -> list[str]:
-    mine = (results.get("spec") or {}).get("section_hashes") or {}
-    theirs = (other.get("spec") or {}).get("section_hashes") or {}
-    return [f"{key} section" for key in mine if key in theirs and mine[key] != theirs[key]]
-
+NO_BASELINE_EXIT = 3  # a gated metric had no comparable baseline (README: exit codes)
+ACCURACY_METRICS = ("best_val_acc", "final_val_acc", "test_acc")
 
 # ---------------------------------------------------------------------------------------------
 # A group: the runs of one spec under test, their baseline and their band
@@ -115,8 +70,14 @@ class Group:
     Attributes:
         spec: the spec the runs were made from (same name and hash).
         runs: results documents, one per seed.
-        baseline: the baseline runs comparable with ``runs`` (may be empty).
+        baseline: the baseline runs comparable with ``runs`` on accuracy and loss (same spec
+            hash, schedule and data checksum; any machine), may be empty.
         baseline_note: why ``baseline`` is empty (none stored, or not comparable: the reasons).
+        timing_baseline: the baseline runs comparable on timings (also the same machine,
+            device and execution mode).
+        timing_note: why ``timing_baseline`` is empty.
+        environment: how the baseline's environment differs from the runs' (CPU, device,
+            TensorFlow and Keras versions, mode), one line each.
         band: the band that applies to this schedule, or None.
         band_source: where the band is declared (``specs/x.yaml: ci.band``).
         notes: other things the verdict should say (incomplete runs left out, versions).
@@ -126,6 +87,9 @@ class Group:
     runs: list[dict[str, Any]]
     baseline: list[dict[str, Any]] = field(default_factory=list)
     baseline_note: str | None = None
+    timing_baseline: list[dict[str, Any]] = field(default_factory=list)
+    timing_note: str | None = None
+    environment: list[str] = field(default_factory=list)
     band: Band | None = None
     band_source: str = ""
     notes: list[str] = field(default_factory=list)
@@ -142,7 +106,10 @@ class Group:
     @cached_property
     def baseline_summaries(self) -> dict[str, Summary | None]:
         figures = [run_figures(r) for r in self.baseline]
-        return {m: summarize([f[m] for f in figures]) for m in METRICS}
+        summaries = {m: summarize([f[m] for f in figures]) for m in ACCURACY_METRICS}
+        timing = [run_figures(r)["epoch_time_s"] for r in self.timing_baseline]
+        summaries["epoch_time_s"] = summarize(timing)
+        return summaries
 
     @cached_property
     def band_summary(self) -> Summary | None:
@@ -177,6 +144,41 @@ class Group:
     def alpha(self) -> float:
         return self.spec.ci.alpha if self.spec.ci is not None else 0.05
 
+    @property
+    def gated(self) -> list[str]:
+        """The metrics that can fail the gate: those the spec gives a min_effect for, among
+        the figures its runs record (no val_acc without validation, no accuracy without
+        ``acc``)."""
+        names = [m for m in METRICS if self.min_effect[m] is not None]
+        if not self.records_acc():
+            names = [m for m in names if m not in ACCURACY_METRICS]
+        if not any((r.get("history") or {}).get("val_acc") for r in self.runs):
+            names = [m for m in names if not m.endswith("val_acc")]
+        return names
+
+    @property
+    def metric_alpha(self) -> float:
+        """The level each gated accuracy metric is tested at: ``ci.alpha`` divided by their
+        number (Bonferroni), so the spec's A/A false-alarm rate stays at or below ``ci.alpha``."""
+        count = sum(m in ACCURACY_METRICS for m in self.gated)
+        return self.alpha / max(count, 1)
+
+    def missing_baseline(self) -> list[str]:
+        """The gated metrics that have no comparable baseline to be judged against."""
+        return [m for m in self.gated if self.baseline_summaries[m] is None]
+
+    def detectable(self, metric: str) -> float | None:
+        """The drop of ``metric`` (accuracy) the gate catches with 80% power at
+        :attr:`metric_alpha`, from the spread of the runs judged (current and baseline
+        pooled): :func:`harness.power.detectable_effect`."""
+        current, baseline = self.summaries[metric], self.baseline_summaries[metric]
+        if metric not in ACCURACY_METRICS or current is None or baseline is None:
+            return None
+        std = pooled_std(current.values, baseline.values)
+        if std is None:
+            return None
+        return detectable_effect(std, current.n, baseline.n, self.metric_alpha)
+
 
 def seeds_of(runs: Sequence[dict[str, Any]]) -> list[int]:
     return [(r.get("execution") or {}).get("seed") for r in runs]
@@ -196,9 +198,10 @@ class Comparison:
 
     ``change`` is current mean minus baseline mean (accuracy) or the relative change in percent
     (epoch time); ``p`` is the one-sided p-value in the direction of the change (``test`` names
-    the test and the direction); ``verdict`` is pass, regression, improvement, not comparable,
-    no baseline, no result, not recorded (no validation), too few runs, or for a metric the
-    spec sets no min_effect for, ``lower``/``higher``/``slower``/``faster (not gated)``.
+    the test and the direction); ``alpha`` is the level it is held to; ``detectable`` is the
+    drop caught with 80% power (accuracy). ``verdict`` is pass, regression, improvement,
+    not comparable, no baseline, no result, not recorded (no validation), too few runs, or for
+    a metric that is not gated, ``lower``/``higher``/``slower``/``faster (not gated)``.
     """
 
     metric: str
@@ -209,13 +212,23 @@ class Comparison:
     test: str
     min_effect: float | None
     verdict: str
+    alpha: float = 0.05
+    detectable: float | None = None
 
 
 def compare(group: Group, metric: str) -> Comparison:
-    """Compare ``metric`` of the group's runs with its baseline (see :class:`Comparison`)."""
+    """Compare ``metric`` of the group's runs with its baseline (see :class:`Comparison`).
+
+    Accuracy: a regression is a significant drop at :attr:`Group.metric_alpha`, whatever its
+    size (``min_effect`` is what the gate must be able to see, not a floor). Epoch time: a
+    significant rise larger than ``min_effect.epoch_time_pct`` (a shared machine's load moves
+    timings by more than noise between seeds would).
+    """
     current = group.summaries[metric]
-    baseline = group.baseline_summaries[metric] if group.baseline else None
+    baseline = group.baseline_summaries[metric]
     effect = group.min_effect[metric]
+    gated = metric in group.gated
+    alpha = group.metric_alpha if metric in ACCURACY_METRICS else group.alpha
     if current is None or baseline is None:
         if metric != "epoch_time_s" and not group.records_acc():
             verdict = "not recorded"  # metrics: [] or others: no accuracy to gate
@@ -224,11 +237,13 @@ def compare(group: Group, metric: str) -> Comparison:
             verdict = "not recorded"  # a spec without validation_split has no val_acc
         elif current is None:
             verdict = "no result"
+        elif metric == "epoch_time_s" and group.timing_note:
+            verdict = "not comparable"
         elif (group.baseline_note or "").startswith("not comparable"):
             verdict = "not comparable"
         else:
             verdict = "no baseline"
-        return Comparison(metric, current, baseline, None, None, "", effect, verdict)
+        return Comparison(metric, current, baseline, None, None, "", effect, verdict, alpha)
     better = METRICS[metric][1]
     harmful, helpful = ("less", "greater") if better > 0 else ("greater", "less")
     worse = one_sided_p(current.values, baseline.values, harmful)
@@ -236,19 +251,20 @@ def compare(group: Group, metric: str) -> Comparison:
     if better > 0:
         change = current.mean - baseline.mean
         size = -change  # how much worse, in accuracy
+        floor = 0.0  # accuracy: significance decides
     else:
         change = 100.0 * (current.mean / baseline.mean - 1.0) if baseline.mean else math.inf
         size = change  # how much slower, in percent
-    alpha = group.alpha
+        floor = effect or 0.0
     if worse.p is None:
         verdict = "too few runs"
-    elif worse.p < alpha and (effect is None or size > effect):
+    elif worse.p < alpha and size > floor:
         verdict = "regression"
-    elif gain.p is not None and gain.p < alpha and (effect is None or -size > effect):
+    elif gain.p is not None and gain.p < alpha and -size > floor:
         verdict = "improvement"
     else:
         verdict = "pass"
-    if effect is None and verdict in ("regression", "improvement"):
+    if not gated and verdict in ("regression", "improvement"):
         # Reported, never failed: say which way it moved, not "regression".
         worse_word = "lower" if better > 0 else "slower"
         better_word = "higher" if better > 0 else "faster"
@@ -257,7 +273,7 @@ def compare(group: Group, metric: str) -> Comparison:
     direction = ("drop" if better > 0 else "rise") if size >= 0 else (
         "rise" if better > 0 else "drop")
     return Comparison(metric, current, baseline, change, shown.p, f"{shown.test}, {direction}",
-                      effect, verdict)
+                      effect, verdict, alpha, group.detectable(metric))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,8 +363,7 @@ class BandCheck:
 
 @dataclass(frozen=True)
 class RegressionCheck:
-    """``metric`` did not drop against the baseline by more than the spec's min_effect with
-    significance (one-sided, level ``ci.alpha``)."""
+    """``metric`` did not get significantly worse against the baseline (see :func:`compare`)."""
 
     metric: str
 
@@ -359,12 +374,12 @@ class RegressionCheck:
         label = METRICS[self.metric][0]
         assert c.current is not None and c.baseline is not None and c.p is not None
         if METRICS[self.metric][1] > 0:
-            size = f"drop {-c.change:.4f} > min_effect {c.min_effect}"
+            size = f"drop {-c.change:.4f}"
         else:
             size = f"{c.change:+.1f}% > min_effect {c.min_effect:g}%"
         return (f"regression: {label} mean {_fmt(self.metric, c.current.mean)} of {c.current.n} "
                 f"runs vs baseline {_fmt(self.metric, c.baseline.mean)} of {c.baseline.n} "
-                f"({size}; {c.test.split(',')[0]} one-sided p = {c.p:.2g} < {group.alpha})")
+                f"({size}; {c.test.split(',')[0]} one-sided p = {c.p:.2g} < {c.alpha:.3g})")
 
 
 @dataclass(frozen=True)
@@ -483,7 +498,7 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
     for (name, _), members in buckets.items():
         spec = by_name[name]
         if members[0]["spec"].get("hash") != spec.content_hash():
-            changed = _changed_sections(members[0], {"spec": {
+            changed = changed_sections(members[0], {"spec": {
                 "section_hashes": spec.section_hashes()}})
             not_comparable.append(
                 f"{name}: {len(members)} run(s) made with another version of {spec.path} "
@@ -495,7 +510,7 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
         group.band_source = (f"{spec.path}: ci.band" if schedule.get("name") == "ci"
                              else f"{spec.path}: band")
         if group.band is None and schedule.get("name") == "ci":
-            shown = _short(identity(members[0])["schedule"])
+            shown = short(identity(members[0])["schedule"])
             group.notes.append(f"no band applies: {spec.path} no longer declares this CI "
                                f"schedule ({shown})")
         _attach_baseline(group, baseline_dir)
@@ -530,17 +545,59 @@ def _attach_baseline(group: Group, baseline_dir: Path | None) -> None:
                                    f"runs in {where}")
             return
     mine = identity(group.runs[0])
-    group.baseline = [r for r in stored if identity(r) == mine]
-    if group.baseline:
-        versions = {(r.get("environment") or {}).get("tensorflow") for r in group.baseline}
-        now = {(r.get("environment") or {}).get("tensorflow") for r in group.runs}
-        if versions != now:
-            group.notes.append(f"TensorFlow {', '.join(sorted(map(str, now)))} here, "
-                               f"{', '.join(sorted(map(str, versions)))} in the baseline")
+    comparable = [r for r in stored if identity(r) == mine]
+    if not comparable:
+        why = differences(group.runs[0], stored[-1])
+        group.baseline_note = (f"not comparable: the {len(stored)} baseline run(s) in {where} "
+                               f"differ in {'; '.join(why)}")
+        group.timing_note = group.baseline_note
         return
-    why = differences(group.runs[0], stored[-1])
-    group.baseline_note = (f"not comparable: the {len(stored)} baseline run(s) in {where} differ "
-                           f"in {'; '.join(why)}")
+    group.baseline = _baseline_for_this_machine(group, comparable)
+    group.environment = environment_differences(group.runs, group.baseline)
+    here = timing_identity(group.runs[0])
+    group.timing_baseline = [r for r in comparable if timing_identity(r) == here]
+    if not group.timing_baseline:
+        why = differences(group.runs[0], comparable[-1], timing=True)
+        group.timing_note = (f"timings not comparable: the {len(comparable)} baseline run(s) "
+                             f"differ in {'; '.join(why)}")
+
+
+def _baseline_for_this_machine(group: Group, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The baseline runs to judge accuracy against: all of them, unless they show that the
+    machine kind (CPU model or GPU) shifts a gated metric (one-way ANOVA between kinds at the
+    metric's level), which is a finding the verdict reports. Then the runs of this machine's
+    kind are used when there are 3 or more of them; else all, with the remedy named."""
+    from scipy import stats
+
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        kinds.setdefault(device_of(run.get("environment") or {}), []).append(run)
+    if len(kinds) < 2:
+        return runs
+    here = device_of(group.runs[0].get("environment") or {})
+    for metric in (m for m in group.gated if m in ACCURACY_METRICS):
+        samples = {kind: [v for r in members if (v := run_figures(r)[metric]) is not None]
+                   for kind, members in kinds.items()}
+        samples = {k: v for k, v in samples.items() if len(v) >= 2}
+        if len(samples) < 2 or all(len(set(v)) == 1 for v in samples.values()):
+            continue
+        p = float(stats.f_oneway(*samples.values()).pvalue)
+        if not p < group.metric_alpha:
+            continue
+        means = "; ".join(f"{kind} {sum(v) / len(v):.4f} ({len(v)} runs)"
+                          for kind, v in samples.items())
+        finding = (f"finding: the machine kind shifts {METRICS[metric][0]} in the baseline "
+                   f"({means}; one-way ANOVA p = {p:.2g} < {group.metric_alpha:.3g})")
+        own = kinds.get(here, [])
+        if len(own) >= 3:
+            group.notes.append(f"{finding}; judged against the {len(own)} baseline runs of "
+                               f"{here} only")
+            return own
+        group.notes.append(f"{finding}; {len(own)} baseline run(s) of {here}, too few to judge "
+                           f"against alone, so all are used: record more here with "
+                           f"harness calibrate {group.spec.path} --extend")
+        return runs
+    return runs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,12 +613,16 @@ class Verdict:
         failures: ``failures[i]`` lists every failure of ``groups[i]`` (empty: it passed).
         not_comparable: runs that formed no group (another version of their spec).
         skipped: specs not gated, and why (no ci section, nothing to train).
+        allow_missing_baseline: a gated metric without a comparable baseline does not fail the
+            gate (``--allow-missing-baseline``, to bootstrap a new spec); the verdict still
+            says so first.
     """
 
     groups: list[Group]
     failures: list[list[str]]
     not_comparable: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    allow_missing_baseline: bool = False
 
     @property
     def failed(self) -> bool:
@@ -574,6 +635,47 @@ class Verdict:
     def messages(self) -> list[str]:
         return [f"{g.spec.name}: {m}" for g, fs in zip(self.groups, self.failures, strict=True)
                 for m in fs]
+
+    def missing(self) -> list[str]:
+        """Each spec with a gated metric that had no comparable baseline, with why and the
+        remedy; and runs that could not be judged at all (another version of their spec)."""
+        found = []
+        for group in self.groups:
+            metrics = group.missing_baseline()
+            if metrics:
+                why = group.baseline_note if not group.baseline else group.timing_note
+                labels = ", ".join(METRICS[m][0] for m in metrics)
+                found.append(f"{group.spec.name} ({labels}): {why}; remedy: harness calibrate "
+                             f"{group.spec.path}")
+        if not self.groups:
+            found += [f"{n.split(':')[0]}: nothing judged ({n.split(': ', 1)[1]})"
+                      for n in self.not_comparable]
+        return found
+
+    @property
+    def state(self) -> str:
+        """FAIL, NO BASELINE, PASS WITHOUT BASELINE (allowed) or PASS."""
+        if self.failed:
+            return "FAIL"
+        if self.missing():
+            return "PASS WITHOUT BASELINE" if self.allow_missing_baseline else "NO BASELINE"
+        return "PASS"
+
+    def headline(self) -> str:
+        """The verdict's first line: the state, the failures' count, and the specs that had no
+        baseline with why (never left for a later line)."""
+        line = f"# Accuracy gate: {self.state}"
+        count = self.failure_count
+        if count:
+            line += f" ({count} failure{'s' * (count != 1)})"
+        missing = self.missing()
+        if missing:
+            if self.state == "FAIL":
+                line += "; NO BASELINE"
+            elif self.allow_missing_baseline:
+                line += " (--allow-missing-baseline)"
+            line += " for " + "; ".join(missing)
+        return line
 
 
 def judge(groups: Sequence[Group], not_comparable: Sequence[str] = (),
@@ -623,12 +725,50 @@ def metrics_table(group: Group) -> str:
             inside = group.band.low <= c.current.mean <= group.band.high
             band = f"{'inside' if inside else 'MISS'} [{group.band.low:.2f}, {group.band.high:.2f}]"
         p = "-" if c.p is None else f"{c.p:.3g} ({c.test})"
+        detectable = "-" if c.detectable is None else f"{c.detectable:.4f}"
         rows.append([label, _mean_std(metric, c.current), _ci(metric, c.current),
-                     _mean_std(metric, c.baseline), change, p, effect, band, c.verdict])
+                     _mean_std(metric, c.baseline), change, p, detectable, effect, band,
+                     c.verdict])
     if group.band is not None and group.band.metric not in METRICS:
         rows.append(_band_row(group))
     return _table(rows, ["metric", "mean ± std (runs)", "95% CI", "baseline mean ± std (runs)",
-                         "change", "p (one-sided)", "min effect", "band", "verdict"])
+                         "change", "p (one-sided)", "detectable (80%)", "min effect", "band",
+                         "verdict"])
+
+
+def power_lines(group: Group) -> list[str]:
+    """What the gate can see for each gated accuracy metric: the drop it detects with 80%
+    power beside the min_effect it is asked to see, with a warning when it cannot see it."""
+    lines = []
+    for metric in (m for m in group.gated if m in ACCURACY_METRICS):
+        current, baseline = group.summaries[metric], group.baseline_summaries[metric]
+        detectable, effect = group.detectable(metric), group.min_effect[metric]
+        label = METRICS[metric][0]
+        if detectable is None or current is None or baseline is None:
+            lines.append(f"- power: {label}: no detectable effect can be computed "
+                         f"({'no baseline' if baseline is None else 'too few runs'})")
+            continue
+        std = pooled_std(current.values, baseline.values) or 0.0
+        line = (f"- power: {label}: detects a drop of {detectable:.4f} with 80% power "
+                f"({current.n} runs vs {baseline.n}, std {std:.4f}, one-sided alpha "
+                f"{group.metric_alpha:.3g}); asked to see {effect}")
+        if effect is not None and detectable > effect:
+            need = _runs_needed(std, baseline.n, group.metric_alpha, effect)
+            line += (f": WARNING: it cannot see a drop of {effect} "
+                     + (f"(it would with {need} runs against this baseline)" if need else
+                        "(not with any number of runs against this baseline: record more "
+                        f"baseline runs, harness calibrate {group.spec.path} --extend)"))
+        lines.append(line)
+    return lines
+
+
+def _runs_needed(std: float, n_baseline: int, alpha: float, effect: float) -> int | None:
+    """The fewest runs under test whose detectable drop is at most ``effect`` (None: above 64)."""
+    for n in range(2, 65):
+        found = detectable_effect(std, n, n_baseline, alpha)
+        if found is not None and found <= effect:
+            return n
+    return None
 
 
 def _band_row(group: Group) -> list[str]:
@@ -654,7 +794,7 @@ def _describe_runs(group: Group) -> str:
     execution = run.get("execution") or {}
     det = "deterministic" if execution.get("deterministic") else "not deterministic"
     return (f"{len(group.runs)} run(s), seed {_seed_list(group.runs)}; {name} schedule: "
-            f"{_short(schedule)}; mode {execution.get('mode')}, {det}; "
+            f"{short(schedule)}; mode {execution.get('mode')}, {det}; "
             f"{device_of(run.get('environment') or {})}")
 
 
@@ -662,10 +802,7 @@ def render_verdict(verdict: Verdict) -> str:
     """The verdict as Markdown, ready to paste into a pull request."""
     from .report import _table
 
-    state = "FAIL" if verdict.failed else "PASS"
-    count = verdict.failure_count
-    lines = [f"# Accuracy gate: {state}" + (f" ({count} failure{'s' * (count != 1)})"
-                                           if count else ""), ""]
+    lines = [verdict.headline(), ""]
     summary = []
     for group, failures in zip(verdict.groups, verdict.failures, strict=True):
         baseline = f"{len(group.baseline)} runs" if group.baseline else (
@@ -681,8 +818,12 @@ def render_verdict(verdict: Verdict) -> str:
         if group.baseline:
             lines.append(f"- baseline: {len(group.baseline)} comparable runs, seed "
                          f"{_seed_list(group.baseline)}")
+            lines += [f"- environment differs: {line}" for line in group.environment]
+            if group.timing_note:
+                lines.append(f"- epoch time: {group.timing_note}")
         else:
             lines.append(f"- baseline: {group.baseline_note}")
+        lines += power_lines(group)
         if group.band is not None:
             lower = " (lower is better)" if group.band.lower_is_better else ""
             lines.append(f"- band: {group.band.metric}{lower} in [{group.band.low:.2f}, "
@@ -694,10 +835,13 @@ def render_verdict(verdict: Verdict) -> str:
     if verdict.not_comparable or verdict.skipped:
         lines += ["## Not gated", ""]
         lines += [f"- {n}" for n in verdict.not_comparable + verdict.skipped] + [""]
-    lines += ["Regression: a drop of the seed mean that is significant (one-sided Welch t-test, "
-              "p < ci.alpha) and larger than the spec's ci.min_effect. Band: checked on the "
-              "seed mean. Runs of another spec hash, schedule, data checksum, device or "
-              "execution mode are not comparable and are not compared.", ""]
+    lines += ["Regression: a drop of the seed mean of a gated metric (one the spec's "
+              "ci.min_effect names) that is significant: one-sided Welch t-test at ci.alpha "
+              "divided by the number of gated metrics. Detectable: the drop caught with 80% "
+              "power by these runs; min_effect is the drop the gate must be able to see. Band: "
+              "checked on the seed mean. Accuracy and loss are compared with runs of the same "
+              "spec hash, schedule and data checksum on any machine (the differences are "
+              "listed); epoch times only on the same machine, device and mode.", ""]
     return "\n".join(lines)
 
 

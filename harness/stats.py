@@ -168,5 +168,13 @@ def one_sided_p(current: Sequence[float], baseline: Sequence[float],
     return OneSided(float(p), "prediction t")
 
 
-__all__ = ["METRICS", "Summary", "OneSided", "one_sided_p", "records_acc", "run_figures",
+def worse(current: Sequence[float], baseline: Sequence[float], alpha: float,
+          higher_is_better: bool = True) -> bool:
+    """The gate's test of one metric: is the current mean worse than the baseline's, at level
+    ``alpha`` (one-sided :func:`one_sided_p`)? False when there are too few runs to tell."""
+    result = one_sided_p(current, baseline, "less" if higher_is_better else "greater")
+    return result.p is not None and result.p < alpha
+
+
+__all__ = ["METRICS", "Summary", "OneSided", "one_sided_p", "worse", "records_acc", "run_figures",
            "seed_metrics", "summarize", "summarize_runs"]
