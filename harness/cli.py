@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -24,9 +23,11 @@ DEFAULT_BASELINE = "reports/baseline"
 
 
 def _quiet_tensorflow() -> None:
-    # Hides TensorFlow's C++ INFO/WARNING logs printed after start-up; the absl lines TF 2.21
-    # prints while importing (oneDNN, cuInit) ignore it. Users can set the variable themselves.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Before TensorFlow is imported: its C++ INFO/WARNING logs hidden (the absl lines TF 2.21
+    # prints while importing ignore that), the persistent XLA cache (harness.tfsetup).
+    from .tfsetup import configure
+
+    configure()
 
 
 def _spec_paths(given: Sequence[str]) -> list[Path]:
@@ -140,7 +141,8 @@ def _seeds(args: argparse.Namespace, spec) -> list[int]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .build import CompiledModels
-    from .pipeline import RunOptions, band_for, run_seeds, run_spec
+    from .parallel import Task, run_tasks
+    from .pipeline import RunOptions, band_for, run_spec
     from .spec import load_specs
 
     specs = load_specs(_spec_paths(args.specs))
@@ -186,7 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     runs = [run_spec(spec, dataclasses.replace(options, seed=seeds[0]),
                                      models=models)]
                 else:
-                    runs = run_seeds(spec, options, seeds, models=models)
+                    runs = run_tasks([Task(spec, options, s) for s in seeds], args.jobs)
         except MissingDataFile as exc:
             if not args.skip_missing_data:
                 raise
@@ -354,7 +356,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
         _quiet_tensorflow()
         options = RunOptions(data=args.data, out=args.out, mode=args.mode,
                              deterministic=args.deterministic)
-        runs, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed)
+        runs, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed,
+                               jobs=args.jobs)
     else:
         runs = [doc for _, doc in load_run_files(args.results)]
         judged = {(r.get("spec") or {}).get("name") for r in runs}
@@ -417,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", default=None,
                    help="reports folder (default: reports, or reports/ci with --ci)")
     _execution_options(p)
+    _jobs_option(p)
     p.add_argument("--ci", action="store_true",
                    help="run each spec's CI schedule (its ci section: epochs, samples, seeds)")
     p.add_argument("--epochs", type=_positive_int, default=None,
@@ -505,6 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="PATH", default=None,
                    help="with --run: the IMDB archive or folder (default: $HARNESS_IMDB_DATA)")
     _execution_options(p)
+    _jobs_option(p)
     p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                    help="with --run: N seeds per spec instead of ci.seeds")
     p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N",
@@ -523,6 +528,12 @@ def _execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deterministic", action="store_true",
                    help="seed everything and turn on TensorFlow op determinism: the same seed "
                    "gives the same history (slower on some devices)")
+
+
+def _jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="train N seeds at a time, in N processes that share the cores "
+                   "(default: one per core; 1: one after the other in this process)")
 
 
 def _positive_int(text: str) -> int:

@@ -874,9 +874,10 @@ def not_gated(specs: Sequence[Spec]) -> list[str]:
 
 
 def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
-           seeds: int | None = None, start: int | None = None,
-           stream: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """Train every spec's CI schedule, ``ci.seeds`` seeds each (or ``seeds``).
+           seeds: int | None = None, start: int | None = None, stream: Any = None,
+           jobs: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Train every spec's CI schedule, ``ci.seeds`` seeds each (or ``seeds``), ``jobs`` runs
+    at a time (:func:`harness.parallel.run_tasks`; None: one per core).
 
     Args:
         options: a :class:`harness.pipeline.RunOptions` for data, out, mode and determinism.
@@ -886,12 +887,11 @@ def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
     """
     from dataclasses import replace
 
-    from .build import CompiledModels
-    from .pipeline import RunOptions, run_seeds
+    from .parallel import Task, run_tasks
+    from .pipeline import RunOptions
 
-    runs: list[dict[str, Any]] = []
+    tasks: list[Task] = []
     skipped: list[str] = []
-    models = CompiledModels()
     for spec in specs:
         if spec.ci is None:
             skipped.extend(not_gated([spec]))
@@ -901,5 +901,5 @@ def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
         chosen = fresh_seeds(spec, seeds or spec.ci.seeds, baseline_dir, start)
         print(f"== {spec.name}: CI schedule, seed {', '.join(map(str, chosen))}", file=stream,
               flush=True)
-        runs.extend(run_seeds(spec, ci_options, chosen, stream, models))
-    return runs, skipped
+        tasks += [Task(spec, ci_options, seed) for seed in chosen]
+    return run_tasks(tasks, jobs, stream), skipped

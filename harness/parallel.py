@@ -1,0 +1,157 @@
+"""Training runs in parallel processes: ``--jobs N`` of ``run``, ``gate --run`` and ``calibrate``.
+
+A matrix of (spec, seed) tasks is shared among ``N`` worker processes of the standard library's
+``concurrent.futures.ProcessPoolExecutor`` (spawned, since TensorFlow does not survive a fork),
+each with ``cores / N`` TensorFlow threads, so that small recurrent models, which keep two
+threads of one process only partly busy, fill the cores. Each worker keeps its compiled models
+across the seeds it runs (:class:`harness.build.CompiledModels`), and every worker shares the
+persistent XLA cache (:mod:`harness.tfsetup`), so a program compiled once is loaded by the others.
+With ``N = 1`` the tasks run in this process, one after the other, as before.
+
+Every run writes its own run file (atomic writes, under the folder lock of :mod:`harness.runs`),
+exactly as a run in this process does; a seed is a seed wherever it runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .errors import HarnessError, TrainingError, UsageError, error_line
+
+if TYPE_CHECKING:  # pragma: no cover - the pipeline imports Keras; workers import it themselves
+    from .pipeline import RunOptions
+    from .spec import Spec
+
+
+@dataclass(frozen=True)
+class Task:
+    """One training run: a spec, its options (schedule, data, out) and a seed."""
+
+    spec: Spec
+    options: RunOptions
+    seed: int
+
+
+class WorkerError(HarnessError):
+    """A run in a worker process stopped with an error; carries its one-line message and exit
+    code (exceptions do not cross processes intact)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def default_jobs(tasks: int) -> int:
+    """One process per core, no more than there are tasks."""
+    from .tfsetup import cores
+
+    return max(1, min(cores(), tasks))
+
+
+def run_tasks(tasks: Sequence[Task], jobs: int | None = None,
+              stream: TextIO | None = None) -> list[dict[str, Any]]:
+    """Run every task, ``jobs`` at a time, and return their results documents in task order.
+
+    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the others go on; any
+    other error stops the remaining tasks and is raised once the running ones have ended.
+
+    Raises:
+        UsageError: ``jobs`` below 1.
+        HarnessError: the first error of a task (from a worker: :class:`WorkerError`, with the
+            task's exit code).
+    """
+    stream = stream or sys.stdout
+    jobs = default_jobs(len(tasks)) if jobs is None else jobs
+    if jobs < 1:
+        raise UsageError(f"--jobs: must be 1 or more, got {jobs}")
+    if jobs == 1 or len(tasks) <= 1:
+        return _run_here(tasks, stream)
+    return _run_in_pool(tasks, jobs, stream)
+
+
+def _run_here(tasks: Sequence[Task], stream: TextIO) -> list[dict[str, Any]]:
+    from .build import CompiledModels
+
+    models = CompiledModels()
+    return [_run_one(task, stream, models) for task in tasks]
+
+
+def _run_one(task: Task, stream: TextIO, models: Any) -> dict[str, Any]:
+    from .pipeline import run_spec
+
+    options = dataclasses.replace(task.options, seed=task.seed)
+    try:
+        return run_spec(task.spec, options, stream, models)
+    except TrainingError as exc:
+        if exc.results is None or exc.results.get("status") != "nan_loss":
+            raise
+        print(f"seed {task.seed}: {exc}", file=stream, flush=True)
+        return exc.results
+
+
+def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[dict[str, Any]]:
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    from .tfsetup import cores
+
+    threads = max(1, cores() // jobs)
+    print(f"running {len(tasks)} run(s) in {jobs} processes, {threads} TensorFlow thread(s) "
+          "each", file=stream, flush=True)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(threads,))
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    try:
+        futures = {pool.submit(_work, task): i for i, task in enumerate(tasks)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                outcome = future.result()  # a worker that died raises BrokenProcessPool here
+                print(outcome["log"], end="", file=stream, flush=True)
+                if outcome["error"] is not None:
+                    raise WorkerError(outcome["error"], outcome["exit_code"])
+                results[futures[future]] = outcome["results"]
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [r for r in results if r is not None]
+
+
+# --- in the worker process -------------------------------------------------------------------
+
+_MODELS: Any = None  # this worker's compiled models, kept across the tasks it runs
+
+
+def _start_worker(threads: int) -> None:
+    from .tfsetup import configure
+
+    configure(threads)
+
+
+def _work(task: Task) -> dict[str, Any]:
+    """Run one task in a worker; its printed lines and any error come back as text."""
+    global _MODELS
+    from .build import CompiledModels
+
+    if _MODELS is None:
+        _MODELS = CompiledModels()
+    log = io.StringIO()
+    try:
+        results = _run_one(task, log, _MODELS)
+    except HarnessError as exc:
+        return {"results": None, "log": log.getvalue(), "error": error_line(exc)[len("error: "):],
+                "exit_code": exc.exit_code}
+    except KeyboardInterrupt:
+        return {"results": None, "log": log.getvalue(), "error": "interrupted",
+                "exit_code": 130}
+    return {"results": results, "log": log.getvalue(), "error": None, "exit_code": 0}
+
+
+__all__ = ["Task", "WorkerError", "default_jobs", "run_tasks"]
