@@ -4,8 +4,8 @@ A matrix of (spec, seed) tasks is shared among ``N`` worker processes of the sta
 ``concurrent.futures.ProcessPoolExecutor`` (spawned, since TensorFlow does not survive a fork),
 each with ``cores / N`` TensorFlow threads, so that small recurrent models, which keep two
 threads of one process only partly busy, fill the cores. Each worker keeps its compiled models
-across the seeds it runs (:class:`harness.build.CompiledModels`), and every worker shares the
-persistent XLA cache (:mod:`harness.tfsetup`), so a program compiled once is loaded by the others.
+across the seeds it runs (:class:`harness.build.CompiledModels`); with ``HARNESS_XLA_CACHE`` set,
+the workers share a persistent XLA cache (:mod:`harness.tfsetup`, off by default: why is there).
 With ``N = 1`` the tasks run in this process, one after the other, as before.
 
 Every run writes its own run file (atomic writes, under the folder lock of :mod:`harness.runs`),
