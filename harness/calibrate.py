@@ -95,6 +95,7 @@ class Calibration:
     budget_s: float
     jobs: int | None
     pairing: list[str] = field(default_factory=list)
+    extended: bool = False  # --extend: the ci section's schedule and seeds, not a choice
 
 
 def _options(spec: Spec, base: Any, epochs: int) -> Any:
@@ -176,7 +177,9 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         metric = next((m for m in metrics if spec.ci.min_effect.model_dump().get(m)), metrics[0])
         seeds = spec.ci.seeds
         choice = _choice(candidate, metric, seeds, len(candidate.runs), alpha)
-        return _finish(spec, [candidate], choice, candidate.runs, alpha, budget_s, jobs)
+        found = _finish(spec, [candidate], choice, candidate.runs, alpha, budget_s, jobs)
+        found.extended = True
+        return found
 
     epochs_now = spec.ci.epochs if spec.ci is not None else min(2, spec.train.epochs)
     trial = sorted({e for e in (epochs_now - 1, epochs_now, epochs_now + 1)
@@ -380,23 +383,23 @@ def render(calibration: Calibration) -> str:
                      f"(+/- {sim.rate_error(sim.false_alarm):.3f}; alpha {sim.alpha}); power "
                      f"against a drop of {power}")
     lines += [f"- paired seeds: {line}" for line in calibration.pairing]
+    budget = ("the ci section's seeds (--extend leaves it as it is)" if calibration.extended
+              else f"budget per CI run {calibration.budget_s / 60:.1f} min")
     lines += ["", "It cannot see drops much below the detectable one: at half of it the power "
-              "is the first figure above. Budget per CI run: "
-              f"{calibration.budget_s / 60:.1f} min.", "", "## Candidates", ""]
+              f"is the first figure above. Seeds per CI run: {budget}.", "", "## Candidates", ""]
     rows = []
     for cand in calibration.candidates:
         for metric in ACCURACY:
             std = cand.std(metric)
             if std is None:
                 continue
-            choice = _choice(cand, metric, _seeds_in(calibration.budget_s, cand)
-                             if len(calibration.candidates) > 1 else c.seeds,
-                             c.baseline_seeds, calibration.alpha)
+            seeds = c.seeds if calibration.extended else _seeds_in(calibration.budget_s, cand)
+            choice = _choice(cand, metric, seeds, c.baseline_seeds, calibration.alpha)
             rows.append([cand.epochs, METRICS[metric][0], len(cand.runs), f"{std:.4f}",
                          f"{cand.seconds_per_seed:.1f}" if cand.seconds_per_seed else "-",
                          choice.seeds, f"{choice.detectable:.4f}"])
     lines += [tabulate(rows, headers=["epochs", "metric", "runs", "std", "s per seed",
-                                      "seeds in budget", "detectable (80%)"],
+                                      "seeds per CI run", "detectable (80%)"],
                        tablefmt="github", disable_numparse=True), ""]
     seeds = sorted((r.get("execution") or {}).get("seed") for r in calibration.baseline)
     kinds = sorted({device_of(r.get("environment") or {}) for r in calibration.baseline})

@@ -552,6 +552,7 @@ def _attach_baseline(group: Group, baseline_dir: Path | None) -> None:
                                f"differ in {'; '.join(why)}")
         group.timing_note = group.baseline_note
         return
+    comparable.sort(key=lambda r: seeds_of([r])[0] or 0)  # parallel runs finish in any order
     group.baseline = _baseline_for_this_machine(group, comparable)
     group.environment = environment_differences(group.runs, group.baseline)
     here = timing_identity(group.runs[0])

@@ -469,10 +469,13 @@ class Band(_Frozen):
 
 
 class MinEffect(_Frozen):
-    """The smallest change against the baseline that counts as a regression (or improvement).
+    """The gated metrics, and for each the drop the gate must be able to see.
 
-    Accuracies are absolute (0.03 = three points of accuracy); ``epoch_time_pct`` is a relative
-    increase of the epoch time in percent. A metric left out is reported but never fails the gate.
+    Accuracies are absolute (0.03 = three points of accuracy): a significant drop of a gated
+    accuracy fails the gate, and the verdict warns when the drop it can detect with 80% power is
+    larger than this. ``epoch_time_pct`` is a relative increase of the epoch time in percent, a
+    floor: a significant rise beyond it fails the gate. A metric left out is reported but never
+    fails the gate.
     """
 
     best_val_acc: Fraction | None = None
@@ -500,7 +503,8 @@ class CiSpec(_Frozen):
     band: Band
     min_effect: MinEffect
     alpha: Annotated[float, Field(gt=0.0, lt=0.5)] = Field(
-        default=0.05, description="significance level of the one-sided Welch t-test")
+        default=0.05, description="the spec's false-alarm rate: the one-sided Welch t-test of "
+        "each gated metric runs at alpha divided by their number")
     curve_band_std: Annotated[float, Field(gt=0)] = Field(
         default=3.0, description="a run diverges from its baseline curve when the seed mean of "
         "an epoch leaves the baseline's per-epoch mean +/- this many standard deviations")

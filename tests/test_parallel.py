@@ -23,8 +23,9 @@ def _histories(folder: Path) -> dict[int, dict]:
 
 
 def test_two_processes_give_the_runs_of_one(tiny_folder, tmp_path, capsys):
-    common = ["run", str(TINY_SPEC), "--data", str(tiny_folder), "--seed", "0", "--seeds", "3",
-              "--deterministic"]
+    # (not --deterministic: op determinism stays on in this process and turns XLA off for the
+    # tests that follow; one seed of this model repeats exactly on one machine with XLA anyway)
+    common = ["run", str(TINY_SPEC), "--data", str(tiny_folder), "--seed", "0", "--seeds", "3"]
     assert main([*common, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
     assert "running 3 run(s) in 2 processes, 1 TensorFlow thread(s) each" in \
         capsys.readouterr().out
