@@ -122,9 +122,11 @@ def _train(spec: Spec, options: Any, seeds: Sequence[int], jobs: int | None,
     """Run the seeds; returns their results and the wall time per seed (s)."""
     from .parallel import Task, run_tasks
 
+    if not seeds:
+        return [], math.nan
     start = time.perf_counter()
     runs = run_tasks([Task(spec, options, s) for s in seeds], jobs, stream)
-    return runs, (time.perf_counter() - start) / max(len(seeds), 1)
+    return runs, (time.perf_counter() - start) / len(seeds)
 
 
 def _next_seed(runs: Sequence[dict[str, Any]], floor: int = 0) -> int:
@@ -284,15 +286,22 @@ def pairing_lines(runs: Sequence[dict[str, Any]], metric: str, seeds: int,
                 continue
             x = np.array([by_kind[a][s] for s in common])
             y = np.array([by_kind[b][s] for s in common])
-            rho = float(np.corrcoef(x, y)[0, 1])
-            std = pooled_std(x, y) or math.nan
-            paired = paired_detectable_effect(float(np.std(x - y, ddof=1)), seeds, alpha)
+            rho = float(np.corrcoef(x, y)[0, 1]) if x.std() and y.std() else math.nan
+            everyone = [v for kind in kinds for v in by_kind[kind].values()]
+            std = pooled_std(everyone) or math.nan
+            # the spread of same-seed differences from the correlation and every run's spread
+            # (8 differences alone say little about it): std * sqrt(2 (1 - rho))
+            spread = std * math.sqrt(2 * (1 - rho)) if math.isfinite(rho) else float(
+                np.std(x - y, ddof=1))
+            paired = paired_detectable_effect(spread, seeds, alpha)
             unpaired = detectable_effect(std, seeds, len(runs), alpha)
-            verdict = "pairing narrows it" if paired is not None and unpaired is not None \
-                and paired < unpaired else "pairing does not help: the gate uses the unpaired test"
+            verdict = ("pairing would narrow it (the gate does not pair seeds yet)"
+                       if paired is not None and unpaired is not None and paired < unpaired
+                       else "pairing does not help: the gate's unpaired test is the better one")
             lines.append(f"{len(common)} seeds run on {a} and on {b}: correlation {rho:+.2f} "
                          f"between the same seed's {METRICS[metric][0]}; paired difference std "
-                         f"{float(np.std(x - y, ddof=1)):.4f} vs one run's {std:.4f}; "
+                         f"{float(np.std(x - y, ddof=1)):.4f} measured, {spread:.4f} from the "
+                         f"correlation and one run's {std:.4f} (all {len(everyone)} runs); "
                          f"detectable with {seeds} paired seeds {paired:.4f} vs unpaired against "
                          f"{len(runs)} runs {unpaired:.4f}: {verdict}")
     return lines
@@ -370,12 +379,14 @@ def render(calibration: Calibration) -> str:
     label = METRICS[c.metric][0]
     machine = device_of(calibration.baseline[-1].get("environment") or {}) \
         if calibration.baseline else "?"
+    cost = "" if not math.isfinite(c.seconds_per_seed) else (
+        f" (about {c.seeds * c.seconds_per_seed / 60:.1f} min on {machine}, --jobs "
+        f"{calibration.jobs or 'one per core'})")
     lines = [f"# Calibration of {spec.name}", "",
              f"**The gate sees a drop of {c.detectable:.4f} in {label} with 80% power**: "
-             f"{c.epochs} epoch(s), {c.seeds} seeds per CI run (about "
-             f"{c.seeds * c.seconds_per_seed / 60:.1f} min on {machine}, --jobs "
-             f"{calibration.jobs or 'one per core'}) against {len(calibration.baseline)} baseline "
-             f"runs; std {c.std:.4f} per seed; one-sided alpha {calibration.alpha}.", ""]
+             f"{c.epochs} epoch(s), {c.seeds} seeds per CI run{cost} against "
+             f"{len(calibration.baseline)} baseline runs; std {c.std:.4f} per seed; one-sided "
+             f"alpha {calibration.alpha}.", ""]
     for sim in calibration.simulations:
         power = ", ".join(f"{shift:.4f}: {rate:.2f}" for shift, rate in sim.power.items())
         lines.append(f"- simulated ({sim.method}, {sim.trials} verdicts of {sim.n_current} vs "
@@ -396,7 +407,8 @@ def render(calibration: Calibration) -> str:
             seeds = c.seeds if calibration.extended else _seeds_in(calibration.budget_s, cand)
             choice = _choice(cand, metric, seeds, c.baseline_seeds, calibration.alpha)
             rows.append([cand.epochs, METRICS[metric][0], len(cand.runs), f"{std:.4f}",
-                         f"{cand.seconds_per_seed:.1f}" if cand.seconds_per_seed else "-",
+                         f"{cand.seconds_per_seed:.1f}" if cand.seconds_per_seed
+                         and math.isfinite(cand.seconds_per_seed) else "-",
                          choice.seeds, f"{choice.detectable:.4f}"])
     lines += [tabulate(rows, headers=["epochs", "metric", "runs", "std", "s per seed",
                                       "seeds per CI run", "detectable (80%)"],

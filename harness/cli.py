@@ -564,9 +564,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runs of the chosen schedule the baseline holds (default: 16)")
     p.add_argument("--pilot-seeds", type=_positive_int, default=4, metavar="N",
                    help="seeds of each candidate schedule in the pilot (default: 4)")
-    p.add_argument("--extend", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--extend", type=_non_negative_int, default=None, metavar="N",
                    help="add N seeds of the current ci schedule, run on this machine, to the "
-                   "baseline (no pilot; the ci section stays)")
+                   "baseline (no pilot; the ci section stays); 0: report on the stored runs")
     p.add_argument("--dry-run", action="store_true",
                    help="record and report, but leave the spec's ci section as it is")
     p.add_argument("--data", metavar="PATH", default=None,

@@ -63,6 +63,11 @@ def test_calibrate_chooses_records_reports_and_writes_the_ci_section(tiny_folder
                  "--data", str(tiny_folder), "--jobs", "1"]) == 0
     assert len(list((baseline / "tiny_rnn" / "runs").glob("*.json"))) == 6
     assert spec.read_text() == text
+    # --extend 0: the report again, from the stored runs, without training
+    assert main(["calibrate", str(spec), "--extend", "0", "--baseline", str(baseline)]) == 0
+    assert len(list((baseline / "tiny_rnn" / "runs").glob("*.json"))) == 6
+    report = (baseline / "tiny_rnn" / "calibration.md").read_text()
+    assert f"{ci.seeds} seeds per CI run against 6 baseline runs" in report, report
 
 
 def test_extend_needs_a_ci_section(tmp_path, capsys):

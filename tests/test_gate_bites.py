@@ -104,7 +104,7 @@ def test_learning_rate_100x_too_large_fails(real_archive, tmp_path):
 # A library default changed underneath the unchanged spec, the way an upgrade would change it:
 # RMSprop's default learning rate halved, in the worker processes only (a sitecustomize module on
 # their PYTHONPATH patches keras.src.optimizers.rmsprop when it is imported).
-INJECTED_LEARNING_RATE = 0.0005  # Keras's default: 0.001
+INJECTED_LEARNING_RATE = 0.0003  # Keras's default: 0.001
 SITECUSTOMIZE = """
 import importlib.machinery, pathlib, sys
 
