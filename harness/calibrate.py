@@ -112,9 +112,39 @@ def _options(spec: Spec, base: Any, epochs: int) -> Any:
 
 
 def _stored(folder: Path, spec: Spec) -> list[dict[str, Any]]:
+    """The complete runs stored for this version of the spec (its spec hash); runs of another
+    version are not evidence about this one."""
     from .gate import baseline_runs
 
-    return [r for r in baseline_runs(folder, spec) if r.get("status") == "complete"]
+    return [r for r in baseline_runs(folder, spec) if r.get("status") == "complete"
+            and (r.get("spec") or {}).get("hash") == spec.content_hash()]
+
+
+def _same_data(runs: list[dict[str, Any]], made: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored runs of the data the new runs were made with (its checksum)."""
+    if not made:
+        return runs
+    checksum = identity(made[0])["data checksum"]
+    return [r for r in runs if identity(r)["data checksum"] == checksum]
+
+
+def check_calibratable(spec: Spec, baseline_dir: Path, extend: int | None) -> None:
+    """Fail before any training when calibrate cannot work on this spec.
+
+    Raises:
+        UsageError: no train section, no accuracy metric, ``--extend`` without a ci section,
+            or ``--extend 0`` without stored runs to report on.
+    """
+    if not spec.trains:
+        raise UsageError(f"{spec.path}: has no train section; nothing to calibrate")
+    _gated_metrics(spec)
+    if extend is not None and spec.ci is None:
+        raise UsageError(f"{spec.path}: --extend adds runs of the ci schedule; this spec has "
+                         "no ci section (calibrate it without --extend first)")
+    if extend == 0 and not _stored(baseline_dir, spec):
+        raise UsageError(f"{spec.path}: --extend 0 reports on the stored runs, and "
+                         f"{baseline_dir / spec.name / 'runs'} holds none of this spec version; "
+                         "record some with --extend N")
 
 
 def _train(spec: Spec, options: Any, seeds: Sequence[int], jobs: int | None,
@@ -159,23 +189,19 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
     """
     from dataclasses import replace
 
-    if not spec.trains:
-        raise UsageError(f"{spec.path}: has no train section; nothing to calibrate")
+    check_calibratable(spec, baseline_dir, extend)
     metrics = _gated_metrics(spec)
     alpha = spec.ci.alpha if spec.ci is not None else 0.05
     options = replace(options, out=str(baseline_dir))
     stored = _stored(baseline_dir, spec)
     if extend is not None:
-        if spec.ci is None:
-            raise UsageError(f"{spec.path}: --extend adds runs of the ci schedule; this spec has "
-                             "no ci section (calibrate it without --extend first)")
         run_options = _options(spec, options, spec.ci.epochs)
         mine = [r for r in stored if r.get("schedule") == run_options.schedule_of(spec)]
         print(f"== {spec.name}: {extend} more seeds of the ci schedule on this machine",
               file=stream, flush=True)
         runs, per_seed = _train(spec, run_options, range(_next_seed(stored), _next_seed(stored)
                                                          + extend), jobs, stream)
-        candidate = Candidate(spec.ci.epochs, mine + runs, per_seed)
+        candidate = Candidate(spec.ci.epochs, _same_data(mine, runs) + runs, per_seed)
         metric = next((m for m in metrics if spec.ci.min_effect.model_dump().get(m)), metrics[0])
         seeds = spec.ci.seeds
         choice = _choice(candidate, metric, seeds, len(candidate.runs), alpha)
@@ -197,7 +223,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         print(f"== {spec.name}: pilot of {epochs} epoch(s), seed {seeds.start}-{seeds.stop - 1}"
               f" ({len(mine)} stored run(s) of this schedule)", file=stream, flush=True)
         runs, per_seed = _train(spec, run_options, seeds, jobs, stream)
-        candidates.append(Candidate(epochs, mine + runs, per_seed))
+        candidates.append(Candidate(epochs, _same_data(mine, runs) + runs, per_seed))
     choice = min((_choice(c, m, _seeds_in(budget_s, c), baseline_seeds, alpha)
                   for c in candidates for m in metrics), key=lambda c: c.detectable)
     chosen = next(c for c in candidates if c.epochs == choice.epochs)
@@ -210,6 +236,8 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
               flush=True)
         runs, _ = _train(spec, run_options, range(start, start + missing), jobs, stream)
         chosen.runs += runs
+    # what the gate will see: the spread of every run of the chosen schedule, the baseline's size
+    choice = _choice(chosen, choice.metric, choice.seeds, len(chosen.runs), alpha)
     _drop_other_pilots(baseline_dir, spec, chosen, candidates)
     return _finish(spec, candidates, choice, chosen.runs, alpha, budget_s, jobs)
 

@@ -329,6 +329,14 @@ def _check_verdict_path(path: Path) -> None:
     if path.is_dir():
         raise UsageError(f"--verdict {path}: is a folder; pass a file path such as "
                          f"{path / 'verdict.md'}")
+    if path.exists() and not path.is_file():
+        # the verdict is written to a temporary file and renamed over the path: that would
+        # replace a device such as /dev/null
+        raise UsageError(f"--verdict {path}: not a regular file; pass a file path such as "
+                         "reports/gate/verdict.md")
+    if path.suffix == ".json":
+        raise UsageError(f"--verdict {path}: the verdict is Markdown; a .json path looks like a "
+                         "results file (pass a .md path)")
     check_writable(path.parent, remedy="pass --verdict FILE")
 
 
@@ -359,9 +367,14 @@ def cmd_gate(args: argparse.Namespace) -> int:
         runs, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed,
                                jobs=args.jobs)
     else:
-        runs = [doc for _, doc in load_run_files(args.results)]
+        files = load_run_files(args.results)
+        if Path(args.verdict).resolve() in {f.resolve() for f, _ in files}:
+            raise UsageError(f"--verdict {args.verdict}: is one of the results files to judge")
+        runs = [doc for _, doc in files]
         judged = {(r.get("spec") or {}).get("name") for r in runs}
         skipped = not_gated([s for s in specs if s.name not in judged])
+        skipped += [f"{s.name} ({s.path}): gated, but no results of it among those given: "
+                    "not judged" for s in specs if s.ci is not None and s.name not in judged]
     groups, not_comparable = make_groups(runs, specs, baseline)
     verdict = judge(groups, not_comparable)
     verdict.skipped = skipped
@@ -383,14 +396,24 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibrate import calibrate_spec, ci_block, parse_duration, render, write_ci_section
-    from .pipeline import RunOptions
+    from .calibrate import (
+        calibrate_spec,
+        check_calibratable,
+        ci_block,
+        parse_duration,
+        render,
+        write_ci_section,
+    )
+    from .pipeline import RunOptions, check_writable
     from .results import write_text_atomic
     from .spec import load_specs
 
     budget = parse_duration(args.budget)
     specs = load_specs(_spec_paths(args.specs))
     baseline = Path(args.baseline or DEFAULT_BASELINE)
+    for spec in specs:  # every spec before any training (a folder of specs)
+        check_calibratable(spec, baseline, args.extend)
+    check_writable(baseline, remedy="pass --baseline DIR")
     _quiet_tensorflow()
     options = RunOptions(data=args.data, mode=args.mode, deterministic=args.deterministic)
     for spec in specs:

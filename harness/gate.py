@@ -164,8 +164,21 @@ class Group:
         return self.alpha / max(count, 1)
 
     def missing_baseline(self) -> list[str]:
-        """The gated metrics that have no comparable baseline to be judged against."""
-        return [m for m in self.gated if self.baseline_summaries[m] is None]
+        """The gated metrics that cannot be judged: no comparable baseline, or too few runs
+        on a side for the test (one run against one)."""
+        return [m for m in self.gated if self.baseline_summaries[m] is None
+                or compare(self, m).verdict == "too few runs"]
+
+    def missing_why(self) -> str:
+        """Why :meth:`missing_baseline` is not empty, for the verdict's first line."""
+        if not self.baseline:
+            return str(self.baseline_note)
+        metrics = self.missing_baseline()
+        if "epoch_time_s" in metrics and self.timing_note:
+            return self.timing_note
+        current, base = self.summaries[metrics[0]], self.baseline_summaries[metrics[0]]
+        return (f"too few runs to test: {current.n if current else 0} run(s) against "
+                f"{base.n if base else 0} baseline run(s)")
 
     def detectable(self, metric: str) -> float | None:
         """The drop of ``metric`` (accuracy) the gate catches with 80% power at
@@ -596,7 +609,7 @@ def _baseline_for_this_machine(group: Group, runs: list[dict[str, Any]]) -> list
             return own
         group.notes.append(f"{finding}; {len(own)} baseline run(s) of {here}, too few to judge "
                            f"against alone, so all are used: record more here with "
-                           f"harness calibrate {group.spec.path} --extend")
+                           f"harness calibrate {group.spec.path} --extend 8")
         return runs
     return runs
 
@@ -644,7 +657,7 @@ class Verdict:
         for group in self.groups:
             metrics = group.missing_baseline()
             if metrics:
-                why = group.baseline_note if not group.baseline else group.timing_note
+                why = group.missing_why()
                 labels = ", ".join(METRICS[m][0] for m in metrics)
                 found.append(f"{group.spec.name} ({labels}): {why}; remedy: harness calibrate "
                              f"{group.spec.path}")
@@ -758,7 +771,7 @@ def power_lines(group: Group) -> list[str]:
             line += (f": WARNING: it cannot see a drop of {effect} "
                      + (f"(it would with {need} runs against this baseline)" if need else
                         "(not with any number of runs against this baseline: record more "
-                        f"baseline runs, harness calibrate {group.spec.path} --extend)"))
+                        f"baseline runs, harness calibrate {group.spec.path} --extend 16)"))
         lines.append(line)
     return lines
 
@@ -799,6 +812,12 @@ def _describe_runs(group: Group) -> str:
             f"{device_of(run.get('environment') or {})}")
 
 
+def _state(group: Group, failures: list[str]) -> str:
+    if failures:
+        return "FAIL"
+    return "NO BASELINE" if group.missing_baseline() else "pass"
+
+
 def render_verdict(verdict: Verdict) -> str:
     """The verdict as Markdown, ready to paste into a pull request."""
     from .report import _table
@@ -809,12 +828,11 @@ def render_verdict(verdict: Verdict) -> str:
         baseline = f"{len(group.baseline)} runs" if group.baseline else (
             "not comparable" if (group.baseline_note or "").startswith("not comparable")
             else "none")
-        summary.append([group.spec.name, len(group.runs), baseline,
-                        "FAIL" if failures else "pass"])
+        summary.append([group.spec.name, len(group.runs), baseline, _state(group, failures)])
     if summary:
         lines += [_table(summary, ["spec", "runs", "baseline", "verdict"]), ""]
     for group, failures in zip(verdict.groups, verdict.failures, strict=True):
-        lines += [f"## {group.spec.name}: {'FAIL' if failures else 'pass'}", "",
+        lines += [f"## {group.spec.name}: {_state(group, failures)}", "",
                   f"- runs: {_describe_runs(group)}"]
         if group.baseline:
             lines.append(f"- baseline: {len(group.baseline)} comparable runs, seed "

@@ -118,10 +118,35 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[dict[
                     raise WorkerError(outcome["error"], outcome["exit_code"])
                 results[futures[future]] = outcome["results"]
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop(pool)
         raise
     pool.shutdown(wait=True)
     return [r for r in results if r is not None]
+
+
+def _stop(pool: Any, grace_s: float = 60.0) -> None:
+    """Stop the workers after an error or Ctrl-C/SIGTERM here: pending tasks are dropped, and
+    each worker gets SIGTERM, which stops its run the way Ctrl-C does (the run file says
+    ``interrupted`` and keeps its finished epochs); one still alive after ``grace_s`` is killed.
+    """
+    import os
+    import signal
+
+    # The executor has no public way to signal its workers; its process table is the only
+    # handle (a dict of pid -> Process in every CPython release that has the executor).
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            try:
+                os.kill(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for process in processes:
+        process.join(grace_s)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 # --- in the worker process -------------------------------------------------------------------
@@ -142,9 +167,12 @@ def _work(task: Task) -> dict[str, Any]:
 
     if _MODELS is None:
         _MODELS = CompiledModels()
+    from .signals import interrupt_on_signals
+
     log = io.StringIO()
     try:
-        results = _run_one(task, log, _MODELS)
+        with interrupt_on_signals():  # SIGTERM from the parent stops the run as Ctrl-C does
+            results = _run_one(task, log, _MODELS)
     except HarnessError as exc:
         return {"results": None, "log": log.getvalue(), "error": error_line(exc)[len("error: "):],
                 "exit_code": exc.exit_code}

@@ -92,3 +92,17 @@ def test_a_ci_section_is_added_where_there_was_none_and_a_bad_one_is_not_written
     with pytest.raises(SpecError):
         write_ci_section(spec, {**block, "seeds": 0}, "broken")
     assert spec.read_text() == before and not list(tmp_path.glob(".*calibrate"))
+
+
+def test_nothing_trains_when_a_spec_cannot_be_calibrated(tmp_path, capsys):
+    # a folder of specs: the first bad one stops calibrate before any training
+    code = main(["calibrate", "specs/imdb_simple_rnn.yaml", "specs/jena_gru.yaml",
+                 "--baseline", str(tmp_path)])
+    assert code == 2
+    assert "specs/jena_gru.yaml: calibrate chooses among accuracy figures" in \
+        capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    # --extend 0 with nothing stored to report on
+    assert main(["calibrate", "specs/imdb_simple_rnn.yaml", "--extend", "0", "--baseline",
+                 str(tmp_path)]) == 2
+    assert "--extend 0 reports on the stored runs" in capsys.readouterr().err

@@ -378,7 +378,7 @@ def test_power_is_printed_and_a_blind_gate_is_warned():
     assert power_lines(blind)[0].endswith(
         "asked to see 0.01: WARNING: it cannot see a drop of 0.01 (not with any number of runs "
         "against this baseline: record more baseline runs, harness calibrate "
-        "tests/data/specs/good_gate.yaml --extend)")
+        "tests/data/specs/good_gate.yaml --extend 16)")
     blind.spec = blind.spec.model_copy(update={"ci": blind.spec.ci.model_copy(update={
         "min_effect": blind.spec.ci.min_effect.model_copy(update={"best_val_acc": 0.017})})})
     assert power_lines(blind)[0].endswith("(it would with 4 runs against this baseline)")
@@ -418,3 +418,38 @@ def test_a_machine_kind_that_shifts_the_baseline_is_a_finding_and_judged_per_kin
     assert len(group.baseline) == 10 and not group.notes
     assert group.environment == ["device: CPU Test CPU (2 cores) here; baseline CPU Other CPU "
                                  "(2 cores) (5 runs), CPU Test CPU (2 cores) (5 runs)"]
+
+
+def test_a_gated_metric_that_cannot_be_tested_is_not_a_pass(tmp_path):
+    one = tmp_path / "one" / "gate_rnn" / "runs"
+    one.mkdir(parents=True)
+    (one / "seed0.json").write_text((GATE / "baseline" / "gate_rnn" / "runs" / "seed0.json")
+                                    .read_text())
+    verdict = tmp_path / "v.md"
+    code = main(["gate", str(SPEC), "--results", str(GATE / "same" / "runs" / "seed5.json"),
+                 "--baseline", str(tmp_path / "one"), "--verdict", str(verdict)])
+    text = verdict.read_text()
+    assert code == 3, text
+    assert text.startswith("# Accuracy gate: NO BASELINE for gate_rnn (best val_acc, final "
+                           "val_acc, test acc, epoch time (s)): too few runs to test: 1 run(s) "
+                           "against 1 baseline run(s)"), text
+    assert "## gate_rnn: NO BASELINE" in text
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("/dev/null", "--verdict /dev/null: not a regular file"),
+    ("{tmp}/v.json", "the verdict is Markdown; a .json path looks like a results file"),
+])
+def test_a_verdict_path_that_is_no_markdown_file_is_refused(target, message, tmp_path, capsys):
+    code = main(["gate", str(SPEC), "--results", str(GATE / "same"), "--baseline",
+                 str(GATE / "baseline"), "--verdict", target.format(tmp=tmp_path)])
+    assert code == 2 and message in capsys.readouterr().err
+    assert Path("/dev/null").is_char_device()
+
+
+def test_gated_specs_without_results_are_named(tmp_path):
+    verdict = tmp_path / "v.md"
+    main(["gate", str(SPEC), "specs/imdb_lstm.yaml", "--results", str(GATE / "same"),
+          "--baseline", str(GATE / "baseline"), "--verdict", str(verdict)])
+    assert "- imdb_lstm (specs/imdb_lstm.yaml): gated, but no results of it among those given: " \
+           "not judged" in verdict.read_text()
