@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .errors import HarnessError, MissingDataFile, SpecError, UsageError, error_line
@@ -22,12 +24,19 @@ DEFAULT_SPECS = "specs"
 DEFAULT_BASELINE = "reports/baseline"
 
 
-def _quiet_tensorflow() -> None:
-    # Before TensorFlow is imported: its C++ INFO/WARNING logs hidden (the absl lines TF 2.21
-    # prints while importing ignore that), the persistent XLA cache (harness.tfsetup).
-    from .tfsetup import configure
+_DEBUG = False  # harness --debug: tracebacks, and TensorFlow's start-up lines left alone
 
+
+def _quiet_tensorflow() -> None:
+    # Before TensorFlow is imported: its process settings, then the import itself with its
+    # start-up lines silenced unless --debug (harness.tfsetup).
+    from .tfsetup import configure, import_quietly
+
+    if _DEBUG:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
     configure()
+    if not _DEBUG:
+        import_quietly()
 
 
 def _spec_paths(given: Sequence[str]) -> list[Path]:
@@ -437,8 +446,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error on one line (the whole usage block only with --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="harness",
         description="Validate, build, verify, train and report Keras reference models "
         "declared in spec files.",
@@ -645,8 +661,10 @@ def _non_negative_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 failure, 2 usage or spec error, 3 the gate
     had no comparable baseline for a gated metric, 130 Ctrl-C)."""
+    global _DEBUG
     parser = build_parser()
     args = parser.parse_args(argv)
+    _DEBUG = args.debug
     try:
         return args.func(args)
     except SpecError as exc:
@@ -670,4 +688,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `harness gate ... | head -3`: the reader has gone, which is not an error; the null
+        # device takes what Python would still flush at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)

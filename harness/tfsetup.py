@@ -40,9 +40,9 @@ def configure(threads: int | None = None) -> None:
         threads: intra-op threads (``TF_NUM_INTRAOP_THREADS``) for a process that shares the
             cores with other training processes (``--jobs``); None: TensorFlow's default (all).
 
-    A ``TF_CPP_MIN_LOG_LEVEL`` or ``TF_XLA_FLAGS`` cache directory the user set is kept.
+    A ``TF_XLA_FLAGS`` cache directory the user set is kept (the log level is
+    :func:`import_quietly`'s).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     flags = os.environ.get("TF_XLA_FLAGS", "")
     folder = xla_cache_folder()
     if folder is not None and XLA_CACHE_FLAG not in flags:
@@ -57,6 +57,30 @@ def configure(threads: int | None = None) -> None:
         os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
+def import_quietly() -> None:
+    """Import TensorFlow with its start-up lines silenced: the absl lines it prints while
+    importing (oneDNN, CUDA drivers, "All log messages before absl::InitializeLog()") ignore
+    ``TF_CPP_MIN_LOG_LEVEL``, so standard error is pointed at the null device for the import;
+    ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user set it) hides the "failed call to cuInit" line
+    a machine without a GPU logs later. ``harness --debug`` skips this and shows them all.
+    """
+    import sys
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def cores() -> int:
     """The CPU cores this process may run on."""
     try:
@@ -65,4 +89,4 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-__all__ = ["XLA_CACHE_ENV", "configure", "cores", "xla_cache_folder"]
+__all__ = ["XLA_CACHE_ENV", "configure", "cores", "import_quietly", "xla_cache_folder"]

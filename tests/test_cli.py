@@ -141,3 +141,47 @@ def test_verify_says_what_keras_refused_in_one_line():
     assert proc.returncode == 2, proc.stderr
     line = _one_line_error(proc)
     assert "bad_units.yaml: model.layers[1] (SimpleRNN): Keras refused it:" in line
+
+
+# --- a quiet, scriptable command ---------------------------------------------------------------
+
+
+def _without_log_level() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+
+
+def test_verify_prints_no_tensorflow_start_up_lines_unless_debug():
+    command = [sys.executable, "-m", "harness", "verify", "specs/imdb_simple_rnn.yaml"]
+    quiet = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
+                           env=_without_log_level())
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "", quiet.stderr
+    assert "imdb_simple_rnn" in quiet.stdout
+    loud = subprocess.run([sys.executable, "-m", "harness", "--debug", *command[3:]],
+                          capture_output=True, text=True, cwd=ROOT, env=_without_log_level())
+    assert "absl" in loud.stderr or "I0000" in loud.stderr, loud.stderr  # they do exist
+
+
+def test_a_closed_pipe_is_not_an_error():
+    process = subprocess.Popen([sys.executable, "-m", "harness", "verify", "specs"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout.readline()  # the reader takes one line and goes, like `| head -1`
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait() == 0, err
+    assert "BrokenPipeError" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["gate", "--jobs", "0"], "error: harness gate: argument --jobs: must be a positive integer"),
+    (["nonsense"], "error: harness: argument COMMAND: invalid choice: 'nonsense'"),
+])
+def test_usage_errors_are_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.startswith(message) and len(err.strip().splitlines()) == 1, err
+    assert "usage:" not in err
