@@ -53,6 +53,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     specs = load_specs(_spec_paths(args.specs))
+    if args.json:
+        _print_json({"schema_version": 1, "valid": [
+            {"path": str(spec.path), "name": spec.name, "trains": spec.trains,
+             "dataset": spec.data.dataset if spec.data is not None else None,
+             "gated": spec.ci is not None} for spec in specs]})
+        return 0
     for spec in specs:
         kind = "trains" if spec.trains else "architecture only"
         model = (f"factory {spec.model.factory}" if spec.model.layers is None
@@ -61,6 +67,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"ok  {spec.path}  ({spec.name}, {model}{data}, {kind})")
     print(f"{len(specs)} spec(s) valid in {time.perf_counter() - t0:.2f} s")
     return 0
+
+
+def _print_json(document: dict) -> None:
+    import json
+
+    print(json.dumps(document, indent=2, allow_nan=False, default=str))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -389,7 +401,12 @@ def cmd_gate(args: argparse.Namespace) -> int:
     verdict.skipped = skipped
     verdict.allow_missing_baseline = args.allow_missing_baseline
     text = render_verdict(verdict)
-    print(text)
+    if args.json:
+        from .gate import verdict_document
+
+        _print_json(verdict_document(verdict))
+    else:
+        print(text)
     path = write_text_atomic(args.verdict, text)
     if verdict.failed:
         raise RegressionDetected(f"gate: {verdict.failure_count} failure(s): "
@@ -400,7 +417,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if verdict.state == "PASS WITHOUT BASELINE":
         print(f"gate: PASS WITHOUT BASELINE (--allow-missing-baseline): "
               f"{'; '.join(verdict.missing())}", file=sys.stderr)
-    print(f"gate: {verdict.state.lower()} ({len(groups)} group(s) judged); verdict in {path}")
+    print(f"gate: {verdict.state.lower()} ({len(groups)} group(s) judged); verdict in {path}",
+          file=sys.stderr if args.json else sys.stdout)  # --json: stdout is the document
     return 0
 
 
@@ -466,6 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check spec files against the schema (no TensorFlow)")
     p.add_argument("specs", nargs="*", metavar="SPEC", help="spec files or folders "
                    f"(default: {DEFAULT_SPECS}/)")
+    p.add_argument("--json", action="store_true",
+                   help="print the valid specs as JSON (path, name, trains, dataset, gated)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("verify", help="build models and compare shapes and params, no training")
@@ -585,6 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --run: N seeds per spec instead of ci.seeds")
     p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N",
                    help="with --run: the first seed (default: after the baseline's seeds)")
+    p.add_argument("--json", action="store_true",
+                   help="print the verdict as JSON (state, exit code, every metric's figures); "
+                   "the Markdown still goes to --verdict")
     p.add_argument("--allow-missing-baseline", action="store_true",
                    help="exit 0 when a gated metric has no comparable baseline (to bootstrap a "
                    "new spec); the verdict still says so in its first line")

@@ -812,6 +812,36 @@ def _describe_runs(group: Group) -> str:
             f"{device_of(run.get('environment') or {})}")
 
 
+def verdict_document(verdict: Verdict) -> dict[str, Any]:
+    """The verdict for scripts (``harness gate --json``): its state and exit code, and per spec
+    every metric's figures (means, standard deviations, runs, change, one-sided p, the level it
+    was held to, the detectable drop at 80% power, min_effect, verdict)."""
+    def summary(s: Summary | None) -> dict[str, Any] | None:
+        return None if s is None else {"n": s.n, "mean": s.mean, "std": s.std}
+
+    exit_code = 1 if verdict.failed else (
+        NO_BASELINE_EXIT if verdict.state == "NO BASELINE" else 0)
+    groups = []
+    for group, failures in zip(verdict.groups, verdict.failures, strict=True):
+        metrics = {}
+        for metric in METRICS:
+            c = compare(group, metric)
+            metrics[metric] = {"current": summary(c.current), "baseline": summary(c.baseline),
+                               "change": c.change, "p": c.p, "test": c.test,
+                               "alpha": c.alpha, "detectable": c.detectable,
+                               "min_effect": c.min_effect, "gated": metric in group.gated,
+                               "verdict": c.verdict}
+        groups.append({"spec": group.spec.name, "path": str(group.spec.path),
+                       "state": _state(group, failures), "failures": failures,
+                       "runs": len(group.runs), "baseline_runs": len(group.baseline),
+                       "baseline_note": group.baseline_note, "environment": group.environment,
+                       "notes": group.notes, "metrics": metrics})
+    return {"schema_version": 1, "state": verdict.state, "exit_code": exit_code,
+            "headline": verdict.headline(), "missing_baseline": verdict.missing(),
+            "groups": groups, "not_comparable": verdict.not_comparable,
+            "skipped": verdict.skipped}
+
+
 def _state(group: Group, failures: list[str]) -> str:
     if failures:
         return "FAIL"

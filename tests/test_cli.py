@@ -185,3 +185,14 @@ def test_usage_errors_are_one_line(args, message, capsys):
     assert exit_info.value.code == 2
     assert err.startswith(message) and len(err.strip().splitlines()) == 1, err
     assert "usage:" not in err
+
+
+def test_validate_as_json(capsys):
+    import json
+
+    assert main(["validate", "specs/imdb_lstm.yaml", "tests/data/specs/good_tiny.yaml",
+                 "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema_version"] == 1
+    assert [(s["name"], s["trains"], s["gated"]) for s in document["valid"]] == [
+        ("imdb_lstm", True, True), ("tiny_rnn", True, True)]

@@ -453,3 +453,21 @@ def test_gated_specs_without_results_are_named(tmp_path):
           "--baseline", str(GATE / "baseline"), "--verdict", str(verdict)])
     assert "- imdb_lstm (specs/imdb_lstm.yaml): gated, but no results of it among those given: " \
            "not judged" in verdict.read_text()
+
+
+def test_the_verdict_as_json_for_scripts(tmp_path, capsys):
+    import json
+
+    code = _gate("--results", str(GATE / "regressed"), "--verdict", str(tmp_path / "v.md"),
+                 "--json")
+    out = capsys.readouterr().out
+    document = json.loads(out)  # stdout is the document alone
+    assert code == document["exit_code"] == 1
+    assert document["state"] == "FAIL" and document["headline"] == "# Accuracy gate: FAIL " \
+                                                                   "(4 failures)"
+    (group,) = document["groups"]
+    best = group["metrics"]["best_val_acc"]
+    assert (best["verdict"], best["gated"], best["min_effect"]) == ("regression", True, 0.03)
+    assert best["current"]["n"] == 3 and best["baseline"]["n"] == 5
+    assert best["detectable"] == pytest.approx(0.0221, abs=5e-5)
+    assert (tmp_path / "v.md").read_text().startswith("# Accuracy gate: FAIL")
