@@ -27,15 +27,16 @@ DEFAULT_BASELINE = "reports/baseline"
 _DEBUG = False  # harness --debug: tracebacks, and TensorFlow's start-up lines left alone
 
 
-def _quiet_tensorflow() -> None:
-    # Before TensorFlow is imported: its process settings, then the import itself with its
-    # start-up lines silenced unless --debug (harness.tfsetup).
-    from .tfsetup import configure, import_quietly
+def _quiet_tensorflow(now: bool = True) -> None:
+    # Before TensorFlow is imported: its process settings, then (``now``) the import itself,
+    # its start-up lines silenced unless --debug (harness.tfsetup). Commands that may train
+    # in worker processes only (gate --run, calibrate) leave the import to where training runs.
+    from .tfsetup import LOGS_ENV, configure, import_quietly
 
     if _DEBUG:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+        os.environ[LOGS_ENV] = "1"
     configure()
-    if not _DEBUG:
+    if now:
         import_quietly()
 
 
@@ -382,7 +383,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if args.run:
         from .pipeline import RunOptions
 
-        _quiet_tensorflow()
+        _quiet_tensorflow(now=False)  # training imports it where it runs (here or in workers)
         options = RunOptions(data=args.data, out=args.out, mode=args.mode,
                              deterministic=args.deterministic)
         runs, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed,
@@ -441,7 +442,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for spec in specs:  # every spec before any training (a folder of specs)
         check_calibratable(spec, baseline, args.extend)
     check_writable(baseline, remedy="pass --baseline DIR")
-    _quiet_tensorflow()
+    _quiet_tensorflow(now=False)  # --extend 0 trains nothing; training imports it where it runs
     options = RunOptions(data=args.data, mode=args.mode, deterministic=args.deterministic)
     for spec in specs:
         with interrupt_on_signals():

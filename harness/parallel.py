@@ -75,6 +75,9 @@ def run_tasks(tasks: Sequence[Task], jobs: int | None = None,
 
 
 def _run_here(tasks: Sequence[Task], stream: TextIO) -> list[dict[str, Any]]:
+    from .tfsetup import import_quietly
+
+    import_quietly()  # before harness.build imports Keras
     from .build import CompiledModels
 
     models = CompiledModels()
@@ -96,7 +99,6 @@ def _run_one(task: Task, stream: TextIO, models: Any) -> dict[str, Any]:
 
 def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[dict[str, Any]]:
     import multiprocessing
-    import os
     from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
     from .tfsetup import cores
@@ -105,8 +107,7 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[dict[
     print(f"running {len(tasks)} run(s) in {jobs} processes, {threads} TensorFlow thread(s) "
           "each", file=stream, flush=True)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker,
-                               initargs=(threads, os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"))
+                               initializer=_start_worker, initargs=(threads,))
     results: list[dict[str, Any] | None] = [None] * len(tasks)
     try:
         futures = {pool.submit(_work, task): i for i, task in enumerate(tasks)}
@@ -156,12 +157,11 @@ def _stop(pool: Any, grace_s: float = 60.0) -> None:
 _MODELS: Any = None  # this worker's compiled models, kept across the tasks it runs
 
 
-def _start_worker(threads: int, debug: bool) -> None:
+def _start_worker(threads: int) -> None:
     from .tfsetup import configure, import_quietly
 
     configure(threads)
-    if not debug:
-        import_quietly()
+    import_quietly()
 
 
 def _work(task: Task) -> dict[str, Any]:

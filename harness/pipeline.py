@@ -457,35 +457,6 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, c
     }
 
 
-def run_seeds(spec: Spec, options: RunOptions, seeds: list[int], stream: TextIO | None = None,
-              models: CompiledModels | None = None) -> list[dict[str, Any]]:
-    """Run one spec once per seed, one run file each, compiling the model once.
-
-    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the next seed runs; any
-    other stop (Ctrl-C, SIGTERM, an error inside TensorFlow) stops them all.
-
-    Returns:
-        The results document of each seed, in order.
-
-    Raises:
-        HarnessError: as :func:`run_spec`, except for a NaN loss.
-    """
-    from .build import CompiledModels
-
-    stream = stream or sys.stdout
-    models = models if models is not None else CompiledModels()
-    runs = []
-    for seed in seeds:
-        try:
-            runs.append(run_spec(spec, dataclasses.replace(options, seed=seed), stream, models))
-        except TrainingError as exc:
-            if exc.results is None or exc.results.get("status") != "nan_loss":
-                raise
-            print(f"seed {seed}: {exc}", file=stream, flush=True)
-            runs.append(exc.results)
-    return runs
-
-
 def band_for(spec: Spec, schedule: dict[str, Any]) -> Band | None:
     """The band that applies to a result of this schedule: ``ci.band`` for the CI schedule as the
     spec declares it now (none for a CI schedule the spec no longer declares), else the spec's
@@ -514,4 +485,4 @@ def band_verdict(band: Band | None, results: dict[str, Any]) -> dict[str, Any] |
 
 
 __all__ = ["RunOptions", "band_for", "band_verdict", "check_free_space", "check_writable",
-           "run_seeds", "run_spec"]
+           "run_spec"]

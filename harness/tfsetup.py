@@ -13,6 +13,7 @@ from pathlib import Path
 
 XLA_CACHE_ENV = "HARNESS_XLA_CACHE"  # a folder: keep compiled XLA programs there (opt-in)
 XLA_CACHE_FLAG = "--tf_xla_persistent_cache_directory"
+LOGS_ENV = "HARNESS_TF_LOGS"  # 1: TensorFlow's start-up lines shown (harness --debug)
 
 
 def xla_cache_folder() -> Path | None:
@@ -62,13 +63,18 @@ def import_quietly() -> None:
     importing (oneDNN, CUDA drivers, "All log messages before absl::InitializeLog()") ignore
     ``TF_CPP_MIN_LOG_LEVEL``, so standard error is pointed at the null device for the import;
     ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user set it) hides the "failed call to cuInit" line
-    a machine without a GPU logs later. ``harness --debug`` skips this and shows them all.
+    a machine without a GPU logs later. ``harness --debug`` (``HARNESS_TF_LOGS=1``, which worker
+    processes inherit) imports it plainly and shows them all.
     """
     import sys
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules:
         return
+    if os.environ.get(LOGS_ENV) == "1":  # harness --debug, inherited by worker processes
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+        import tensorflow  # noqa: F401
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     null = os.open(os.devnull, os.O_WRONLY)
