@@ -39,13 +39,22 @@ class BandVerdict(_Open):
     verdict: str
 
 
+class DataRecord(_Open):
+    """The data a run trained on: where from (a project-relative path or a file name, never an
+    absolute path: :func:`harness.results.recorded_path`), its sha256, the input's dtype."""
+
+    source: str | None = None
+    checksum: str | None = None
+    x_dtype: str | None = None  # schema 2 on
+
+
 class ResultsDocument(_Open):
     schema_version: int
     run_id: str = ""
     status: str = "complete"
     spec: SpecRef
     execution: dict = {}
-    data: dict = {}
+    data: DataRecord = DataRecord()
     architecture: Architecture
     history: dict[str, list[float]] = {}
     epoch_time_s: list[float] = []

@@ -28,6 +28,12 @@ default ``jit_compile="auto"``; ``xla``: ``jit_compile=True``; see
   the device's own float32 matrix-multiply rate measured in the same run.
 
 A requested device that is not present is recorded as skipped with the reason.
+
+One timing engine: the epoch time is :meth:`HarnessTraining.clock`'s, the epoch inside ``fit``.
+The pytest-benchmark tests (tests/bench) build their runners with :func:`training_runner` and
+time their rounds with that clock, so their figures are this measurement, not whole ``fit``
+calls (which add Keras's per-call set-up and tear-down: on a shared 2-core machine a call
+sometimes ends 0.6 s or more after its epoch).
 """
 
 from __future__ import annotations
@@ -69,6 +75,9 @@ LATENCY_BATCH_SIZES = (1, 128)
 OVERHEAD_TARGET = 1.03
 SPEEDUP_TARGET = 1.5
 BENCH_KIND = "bench"
+# What a train-epoch figure is, as the pytest-benchmark tests record it (extra_info "clock"):
+# the report compares only figures of this measurement.
+EPOCH_CLOCK = "harness.bench HarnessTraining.clock: the epoch inside fit, validation included"
 
 
 @dataclass(frozen=True)
@@ -237,15 +246,28 @@ class HarnessTraining:
         keras.utils.set_random_seed(self.spec.train.seed)
         with tf.device(self.device.tf_device):
             t0 = time.perf_counter()
-            model = self._build()
+            model = self.build()
             t1 = time.perf_counter()
             self._fit(model, 1)
             t2 = time.perf_counter()
         self.trial.model, self.trial.setup_s, self.trial.first_epoch_s = model, t1 - t0, t2 - t1
         self.trial.jit_compile = bool(model.jit_compile)
 
+    def clock(self) -> float:
+        """The bench's clock: seconds of timed epochs so far, each timed inside ``fit`` from
+        the start to the end of the epoch (validation included), as :attr:`Trial.epoch_time_s`
+        records them.
+
+        It stands still outside those epochs (Keras's per-``fit`` set-up and tear-down, the
+        harness's saving after each epoch), so ``clock() - before`` around :meth:`timed` is the
+        epoch time ``harness bench`` reports. The pytest-benchmark tests (tests/bench) time
+        their rounds with this clock, so their figures are the same measurement.
+        """
+        return float(sum(self.trial.epoch_time_s))
+
     def timed(self, epochs: int) -> float:
-        """Train ``epochs`` more epochs; record and return their wall time (s)."""
+        """Train ``epochs`` more epochs; record and return their wall time (s), the whole
+        ``fit`` call (:meth:`clock` counts only the epochs inside it)."""
         import tensorflow as tf
 
         with tf.device(self.device.tf_device):
@@ -258,7 +280,8 @@ class HarnessTraining:
         self.trial.epoch_save_s.extend(self._last_saves)
         return t1 - t0
 
-    def _build(self):
+    def build(self):
+        """The compiled model of this variant and mode (untrained; kernels pinned when asked)."""
         from .build import build_model, compile_model
         from .train import EXECUTION_MODES
 
@@ -301,6 +324,15 @@ class HarnessTraining:
         return list(outcome.epoch_time_s)
 
 
+def training_runner(variant: str, spec: Spec, data: ImdbData, mode: str,
+                    device: DeviceStatus) -> HarnessTraining:
+    """The trial runner ``harness bench`` uses for one variant (``harness`` or ``plain``) and
+    mode on a device; on the CPU of a machine with a GPU its LSTM/GRU layers are pinned to the
+    generic kernels (:func:`pin_generic_kernels`). The pytest-benchmark tests use it too."""
+    cls = HarnessTraining if variant == "harness" else PlainKerasTraining
+    return cls(spec, data, mode, device, pin_generic=device.name == "cpu" and gpu_visible())
+
+
 def _plain_layer(layer):
     """A layer as a plain script writes it: ``keras.layers.LSTM(32)``, a wrapper around its
     wrapped layer (``keras.layers.Bidirectional(keras.layers.LSTM(32))``)."""
@@ -319,7 +351,7 @@ class PlainKerasTraining(HarnessTraining):
 
     variant = "plain"
 
-    def _build(self):
+    def build(self):
         import keras
 
         from .train import EXECUTION_MODES
@@ -370,11 +402,35 @@ def _stopwatch():
 # Inference
 
 
+INFERENCE_WARMUP_CALLS = 3
+
+
+def inference_batch(x, batch_size: int):
+    """The first ``batch_size`` rows of ``x``: the batch whose latency is measured.
+
+    Raises:
+        UsageError: ``x`` has fewer rows.
+    """
+    batch = x[:batch_size]
+    if len(batch) < batch_size:
+        raise UsageError(f"inference at batch_size {batch_size} needs {batch_size} test samples, "
+                         f"got {len(batch)}")
+    return batch
+
+
+def warm_up_inference(model: keras.Model, batch) -> None:
+    """The untimed ``predict_on_batch`` calls before latency is timed (tracing; XLA compiles
+    each batch shape once)."""
+    for _ in range(INFERENCE_WARMUP_CALLS):
+        model.predict_on_batch(batch)
+
+
 def inference_latency(model: keras.Model, x, batch_size: int, repeats: int,
                       device: DeviceStatus) -> dict[str, Any]:
     """Latency of ``model.predict_on_batch`` on ``x[:batch_size]``.
 
-    Three untimed calls first (tracing; XLA compiles each batch shape once).
+    :data:`INFERENCE_WARMUP_CALLS` untimed calls first (:func:`warm_up_inference`), then
+    ``repeats`` calls timed one by one.
 
     Returns:
         ``batch_size``, ``repeats``, ``latency_ms_p50``, ``latency_ms_p95`` (ms per batch) and
@@ -383,13 +439,9 @@ def inference_latency(model: keras.Model, x, batch_size: int, repeats: int,
     import numpy as np
     import tensorflow as tf
 
-    batch = x[:batch_size]
-    if len(batch) < batch_size:
-        raise UsageError(f"inference at batch_size {batch_size} needs {batch_size} test samples, "
-                         f"got {len(batch)}")
+    batch = inference_batch(x, batch_size)
     with tf.device(device.tf_device):
-        for _ in range(3):
-            model.predict_on_batch(batch)
+        warm_up_inference(model, batch)
         times = [timed_call(lambda: model.predict_on_batch(batch)) for _ in range(repeats)]
     ms = np.array(times) * 1e3
     return {"batch_size": batch_size, "repeats": repeats,
@@ -436,15 +488,13 @@ def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
     from .flops import model_flops
 
     keras.backend.clear_session()
-    pin = device.name == "cpu" and gpu_visible()
     variants = [("plain", m) for m in options.modes] + [("harness", m) for m in options.modes]
     if "default" not in options.modes:
         variants.insert(0, ("plain", "default"))  # the baseline of the speed-up target
     runners: dict[tuple[str, str], HarnessTraining] = {}
     memory: dict[str, PeakMemory] = {}
     for variant, mode in variants:
-        cls = HarnessTraining if variant == "harness" else PlainKerasTraining
-        runner = runners[(variant, mode)] = cls(spec, data, mode, device, pin)
+        runner = runners[(variant, mode)] = training_runner(variant, spec, data, mode, device)
         with PeakMemory(device.name) as mem:
             runner.setup()
         if variant == "harness":
@@ -487,7 +537,7 @@ def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
                        "host_peak_scope": memory[mode].host_scope,
                        "device_peak_bytes": memory[mode].device_peak_bytes},
             "cudnn": [{**c, "kernel": kernels.get(c["layer"])} for c in cudnn],
-            "generic_kernels_pinned": pin,
+            "generic_kernels_pinned": runners[("harness", mode)].pin,
         })
         records[-1]["flops"] = _flops_figures(flops, records[-1]["train"], machine_gflops)
     trials = {key: runner.trial for key, runner in runners.items()}
@@ -628,9 +678,49 @@ def load_bench_data(spec: Spec, data_path: str | None, train_samples: int | None
                    y_test=np.ascontiguousarray(data.y_test))
 
 
+def portable_path(path: str | os.PathLike) -> str:
+    """A path as a results file records it: relative to the working directory (the project,
+    for ``tox -e bench``) when it lies under it, else the file's name alone; never absolute."""
+    path = Path(path)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    path = Path(os.path.normpath(path))
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return path.name
+
+
+def portable_source(source: str) -> str:
+    """A data source (``archive:PATH``, ``folder:PATH``, ``file:PATH``) with its path made
+    portable (:func:`portable_path`); the data's checksum, recorded beside it, names the data."""
+    kind, sep, rest = source.partition(":")
+    if sep and rest and (os.path.isabs(rest) or rest.startswith(".")):
+        return f"{kind}:{portable_path(rest)}"
+    return source
+
+
+def published_figure(spec: Spec, metric: str | None) -> dict[str, Any] | None:
+    """The published value of a band metric (``best_val_acc``, ``test_acc``) from the spec's
+    ``reference`` and where it is printed; None when the reference does not give it."""
+    from .figures import figure, reference_run
+
+    if spec.reference is None or not metric:
+        return None
+    value = figure(reference_run(spec.reference.model_dump()), metric)
+    if value is None:
+        return None
+    return {"metric": metric, "value": value, "source": spec.reference.source}
+
+
 def full_run_summary(spec: Spec, reports: str | os.PathLike) -> dict[str, Any] | None:
-    """Mode, accuracy and band verdict of the committed full run ``<reports>/<spec>/results.json``
-    (None when there is none): the accuracy side of the speed-up target."""
+    """Mode, accuracy, epoch time and band verdict of the committed full run
+    ``<reports>/<spec>/results.json`` (None when there is none), with its path (relative) and
+    when it ran, so that a report says which run each copied figure comes from: the accuracy
+    side of the speed-up target."""
     from .errors import ResultsError
     from .report import summary_figures
     from .results import load_results
@@ -644,11 +734,15 @@ def full_run_summary(spec: Spec, reports: str | os.PathLike) -> dict[str, Any] |
         return None
     figures = summary_figures(results)
     band = results.get("band") or {}
-    return {"path": str(path), "mode": (results.get("execution") or {}).get("mode"),
+    return {"path": portable_path(path), "run_id": results.get("run_id"),
+            "created_utc": results.get("created_utc"),
+            "finished_utc": results.get("finished_utc"),
+            "mode": (results.get("execution") or {}).get("mode"),
             "epochs_done": results.get("epochs_done"), "status": results.get("status"),
             "best_val_acc": figures["best_val_acc"], "test_acc": figures["test_acc"],
             "median_epoch_time_s": figures["median_epoch_time_s"],
             "band": band or None,
+            "published": published_figure(spec, band.get("metric")),
             # a different hash: model, data or train settings changed since that run
             "same_spec_hash": results.get("spec", {}).get("hash") == spec.content_hash()}
 
@@ -709,14 +803,16 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
                      "latency_repeats": options.latency_repeats,
                      "overhead_target": OVERHEAD_TARGET, "speedup_target": SPEEDUP_TARGET,
                      # so that `harness report` re-renders the report with it
-                     "benchmark_json": options.benchmark_json},
+                     "benchmark_json": (portable_path(options.benchmark_json)
+                                        if options.benchmark_json else None)},
         "environment": environment(),
         "devices": [d.as_dict() for d in devices],
         "machine": machine,
         "specs": [], "benchmarks": [], "comparisons": [],
     }
     for spec in specs:
-        entry: dict[str, Any] = {"name": spec.name, "path": spec.path,
+        entry: dict[str, Any] = {"name": spec.name,
+                                 "path": portable_path(spec.path) if spec.path else spec.path,
                                  "hash": spec.content_hash()}
         results["specs"].append(entry)
         if not spec.trains:
@@ -736,6 +832,7 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
                      reference_samples=((spec.reference.train_samples or 0)
                                         + (spec.reference.val_samples or 0)
                                         if spec.reference else None) or None,
+                     reference_source=spec.reference.source if spec.reference else None,
                      full_run=full_run_summary(spec, options.reports))
         try:
             data = load_bench_data(spec, options.data, options.train_samples,
@@ -744,7 +841,7 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
             entry.update(status="skipped", reason=f"data not on this machine: {exc}")
             print(f"== {spec.name}: skipped, {entry['reason']}", file=stream, flush=True)
             continue
-        entry["data"] = {"source": data.source, "checksum": data.checksum,
+        entry["data"] = {"source": portable_source(data.source), "checksum": data.checksum,
                          "x_train_shape": list(data.x_train.shape)}
         print(f"== {spec.name}: {len(data.x_train)} training reviews "
               f"(batch_size {spec.train.batch_size}, validation_split "
@@ -768,6 +865,9 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
     machine["load_average_end"] = _load_average()
     results["finished_utc"] = utc_now()
     write_json_atomic(out / "results.json", results)
+    from .history.record import record as record_history
+
+    record_history(results, out / "results.json")
     report = write_bench_report(results, out, pytest_json)
     print(f"bench: {results['elapsed_s']:.0f} s; results {out / 'results.json'}; report {report}",
           file=stream, flush=True)
@@ -806,5 +906,6 @@ def print_ratios(comparison: dict[str, Any], stream: TextIO) -> None:
               file=stream, flush=True)
 
 
-__all__ = ["BenchOptions", "HarnessTraining", "PlainKerasTraining", "Trial",
-           "bench_spec_on_device", "inference_latency", "run_bench"]
+__all__ = ["EPOCH_CLOCK", "BenchOptions", "HarnessTraining", "PlainKerasTraining", "Trial",
+           "bench_spec_on_device", "inference_batch", "inference_latency", "portable_path",
+           "run_bench", "training_runner", "warm_up_inference"]

@@ -1,9 +1,23 @@
-"""The benchmark report: Markdown tables and a bar chart from bench results (and pytest-benchmark).
+"""The benchmark report: Markdown and a chart from bench results (or a pytest-benchmark file).
 
-``render_bench_report(results, pytest_json)`` gives the Markdown from a ``harness bench``
-results document (see :mod:`harness.bench`) and, optionally, a pytest-benchmark JSON file
-(``pytest --benchmark-json``); ``write_bench_report`` also draws ``throughput.png``.
-Book figures come from each spec's ``reference.seconds_per_epoch`` (its source is in the spec).
+``render_bench_report(results)`` gives the Markdown of a ``harness bench`` results document (see
+:mod:`harness.bench`); ``write_bench_report`` also draws ``throughput.png``. The report leads
+with the answer: one headline table (per spec and measured device: epoch time per mode, the
+``xla`` speed-up over the plain Keras script, the harness overhead, the committed full run's
+accuracy in its band beside the published figure), a few one-line notes and the chart, all on
+one screen; the method and the long tables follow, folded in ``<details>`` blocks.
+
+Rules the layout keeps (tests/test_bench_report.py checks them):
+
+- every figure of a measurement comes from one run, the bench's own; a figure copied from
+  another run (the committed full run's accuracy and epoch time) names the run file, relative
+  to the project, and when it ran. A pytest-benchmark file is a separate run: the report names
+  it, its time, and how far its train-epoch medians are from this run's, and repeats none of its
+  figures (``harness report --benchmark-json FILE`` alone renders them);
+- a device that was not measured is one line, never a column or rows of skipped cells;
+- no absolute path, no file outside the project; published figures cite the book and the
+  notebook (each spec's ``reference.source``);
+- charts have linear axes from zero; no line is longer than :data:`MAX_LINE` characters.
 """
 
 from __future__ import annotations
@@ -11,6 +25,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +35,7 @@ from .results import write_text_atomic
 
 CHART_PNG = "throughput.png"
 MIB = 1024 * 1024
+MAX_LINE = 300  # the longest line the report writes (tables included)
 
 
 def _f(value: Any, fmt: str) -> str:
@@ -30,8 +46,16 @@ def _verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("yes" if ok else "NO")
 
 
+class PytestBenchmarkFile(dict):
+    """A pytest-benchmark JSON document, and ``path``: where it was read from, as a report
+    names it (relative to the working directory; see :func:`harness.bench.portable_path`)."""
+
+    path: str | None = None
+
+
 def load_pytest_benchmark(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a pytest-benchmark JSON file (``pytest --benchmark-json=PATH``).
+    """Read a pytest-benchmark JSON file (``pytest --benchmark-json=PATH``); the document
+    remembers its path (:class:`PytestBenchmarkFile`).
 
     Raises:
         ResultsError: the file is missing, broken JSON, or has no ``benchmarks`` list.
@@ -49,7 +73,11 @@ def load_pytest_benchmark(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ResultsError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list); "
                            "write one with pytest --benchmark-json=PATH")
-    return data
+    from .bench import portable_path
+
+    document = PytestBenchmarkFile(data)
+    document.path = portable_path(path)
+    return document
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,17 +88,15 @@ def _records(results: dict[str, Any]) -> list[dict[str, Any]]:
     return results.get("benchmarks") or []
 
 
+def _measured(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of trials that ran (a device that was not there has none here)."""
+    return [r for r in _records(results) if r.get("status") == "ok"]
+
+
 def _find(results: dict[str, Any], spec: str, device: str, mode: str) -> dict[str, Any] | None:
-    for rec in _records(results):
+    for rec in _measured(results):
         if (rec["spec"], rec["device"], rec["mode"]) == (spec, device, mode):
             return rec
-    return None
-
-
-def _comparison(results: dict[str, Any], spec: str, device: str) -> dict[str, Any] | None:
-    for comp in results.get("comparisons") or []:
-        if (comp["spec"], comp["device"]) == (spec, device):
-            return comp
     return None
 
 
@@ -78,24 +104,31 @@ def _trained_specs(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in results.get("specs") or [] if s.get("status") == "ok"]
 
 
+def _spec_entry(results: dict[str, Any], name: str) -> dict[str, Any]:
+    return next((e for e in results.get("specs") or [] if e["name"] == name), {})
+
+
 def _epoch(rec: dict[str, Any] | None) -> float | None:
-    if not rec or rec.get("status") != "ok":
-        return None
-    return rec["train"]["median_epoch_time_s"]
+    return rec["train"]["median_epoch_time_s"] if rec else None
 
 
-def _skipped(rec: dict[str, Any] | None) -> str:
-    if rec is None:
-        return "not run"
-    return f"skipped: {rec.get('reason') or 'no reason given'}"
+def _measured_devices(results: dict[str, Any]) -> list[str]:
+    return [d["device"] for d in results.get("devices") or [] if d["status"] == "ok"]
 
 
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return a / b if a and b else None
+def _missing_devices(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return [d for d in results.get("devices") or [] if d["status"] != "ok"]
 
 
-# ---------------------------------------------------------------------------------------------
-# Sections
+def _settings(results: dict[str, Any]) -> dict[str, Any]:
+    return results.get("settings") or {}
+
+
+def _date(stamp: str | None) -> str:
+    """``2026-12-01T02:17:22Z`` -> ``2026-12-01 02:17 UTC``."""
+    if not stamp:
+        return "date not recorded"
+    return stamp.replace("T", " ")[:16] + " UTC"
 
 
 def _spread(comp: dict[str, Any], mode: str) -> float | None:
@@ -105,53 +138,235 @@ def _spread(comp: dict[str, Any], mode: str) -> float | None:
     return max(rounds) / min(rounds) if rounds and min(rounds) > 0 else None
 
 
-def settings_section(results: dict[str, Any]) -> list[str]:
-    s = results.get("settings", {})
-    machine = results.get("machine", {})
-    devices = []
-    for d in results.get("devices") or []:
-        devices.append(f"{d['device']} ({d['tf_device']})" if d["status"] == "ok"
-                       else f"{d['device']}: skipped: {d['reason']}"
-                       + (f" ({d['detail']})" if d.get("detail") else ""))
+def _data_text(results: dict[str, Any], short: bool = False) -> str:
+    s = _settings(results)
     if s.get("full_epochs"):
-        data = "full epochs (all 25,000 training reviews, split by each spec's validation_split)"
-    else:
-        data = (f"the first {s.get('train_samples'):,} training reviews of the real IMDB set, "
-                "split by each spec's validation_split")
+        return ("full epochs (all 25,000 IMDB training reviews)" if short else
+                "full epochs: all 25,000 training reviews of the real IMDB set, split by each "
+                "spec's validation_split (the book's 20,000 + 5,000)")
+    n = s.get("train_samples")
+    text = f"the first {n:,} IMDB training reviews" if n else "a slice of the IMDB reviews"
+    return text if short else text + " (real reviews), split by each spec's validation_split"
+
+
+# ---------------------------------------------------------------------------------------------
+# The headline
+
+
+def _accuracy_cells(entry: dict[str, Any]) -> list[str]:
+    """``accuracy: ours / published``, band and in-band cells from the committed full run."""
+    full = entry.get("full_run")
+    if not full:
+        return ["no full run committed", "-", "-"]
+    band = full.get("band") or {}
+    if not band:
+        return ["no band", "-", "-"]
+    published = (full.get("published") or {}).get("value")
+    ours = f"{band['metric']} {_f(band.get('value'), '{:.4f}')} / {_f(published, '{:.4f}')}"
+    in_band = None if band.get("verdict") is None else band.get("verdict") == "pass"
+    return [ours, f"[{band['low']:.2f}, {band['high']:.2f}]", _verdict(in_band)]
+
+
+def headline_table(results: dict[str, Any]) -> str:
+    """Per spec and measured device: the harness's epoch time per mode, the ``xla`` speed-up
+    over the plain Keras script, the harness overhead per mode, and the committed full run's
+    accuracy with the published figure and the band."""
+    s = _settings(results)
+    modes = s.get("modes") or []
+    speedup_target = s.get("speedup_target")
+    overhead_target = s.get("overhead_target")
+    rows = []
+    for comp in results.get("comparisons") or []:
+        spec, dev = comp["spec"], comp["device"]
+        speed = (comp.get("speedup_xla_vs_plain_default") or {}).get("ratio")
+        overhead = [(comp.get("overhead") or {}).get(m, {}).get("ratio_in_fit") for m in modes]
+        missed = [m for m, o in zip(modes, overhead, strict=True)
+                  if o is not None and overhead_target and o > overhead_target]
+        overhead_text = " / ".join(_f(o, "{:.3f}") for o in overhead)
+        if any(o is not None for o in overhead) and overhead_target:
+            overhead_text += f" (NOT met: {', '.join(missed)})" if missed else " (met)"
+        speed_text = _f(speed, "{:.2f}")
+        if speed is not None and speedup_target:
+            speed_text += " (met)" if speed >= speedup_target else " (NOT met)"
+        rows.append([spec, dev]
+                    + [_f(_epoch(_find(results, spec, dev, m)), "{:.2f}") for m in modes]
+                    + [speed_text, overhead_text]
+                    + _accuracy_cells(_spec_entry(results, spec)))
+    if not rows:
+        return "No device was measured."
+    target = f", >= {speedup_target:g}" if speedup_target else ""
+    limit = f", <= {overhead_target:g}" if overhead_target else ""
+    return _table(rows, ["spec", "device"] + [f"epoch, {m} (s)" for m in modes]
+                  + [f"xla speed-up over plain Keras (x{target})",
+                     f"harness overhead, {' / '.join(modes)} (x{limit})",
+                     "accuracy: ours / published", "band", "in band"])
+
+
+def _targets_line(results: dict[str, Any]) -> str | None:
+    comps = results.get("comparisons") or []
+    speed = [c["speedup_xla_vs_plain_default"] for c in comps
+             if (c.get("speedup_xla_vs_plain_default") or {}).get("ratio") is not None]
+    over = [o for c in comps for o in (c.get("overhead") or {}).values()
+            if o.get("ratio_in_fit") is not None]
+    if not speed and not over:
+        return None
+    parts = []
+    if speed:
+        parts.append(f"xla speed-up met in {sum(x['ratio'] >= x['target'] for x in speed)} of "
+                     f"{len(speed)} (spec x device)")
+    if over:
+        parts.append(f"harness overhead met in "
+                     f"{sum(o['ratio_in_fit'] <= o['target'] for o in over)} of {len(over)} "
+                     "(spec x device x mode)")
+    return ("- targets: " + "; ".join(parts) + ". Epoch: the median of the timed epochs through "
+            "the harness; ratios: the fastest round of each variant (see Targets in detail)")
+
+
+def _source_lines(results: dict[str, Any]) -> list[str]:
+    """Where the accuracy columns come from: each spec's committed full run (another run: path
+    and date) and its published reference."""
+    lines = []
+    for comp_spec in dict.fromkeys(c["spec"] for c in results.get("comparisons") or []):
+        entry = _spec_entry(results, comp_spec)
+        full = entry.get("full_run")
+        if not full:
+            continue
+        published = full.get("published") or {}
+        text = (f"  - `{comp_spec}`: `{full['path']}` "
+                f"({_date(full.get('finished_utc') or full.get('created_utc'))}, "
+                f"`{full.get('mode')}`, {full.get('epochs_done')} epochs"
+                + ("" if full.get("same_spec_hash", True) else "; the spec changed since")
+                + ")")
+        if published.get("source"):
+            text += f"; published: {published['source']}"
+        lines.append(text)
+    if not lines:
+        return []
+    return ["- accuracy, not measured by the bench: ours is each spec's committed full run "
+            "(another run, all 25,000 reviews), beside the published figure:"] + lines
+
+
+def _pytest_benchmark_line(results: dict[str, Any], pytest_json: dict[str, Any] | None,
+                           path: str | None) -> str | None:
+    """One line on a pytest-benchmark file given with the bench: a separate run, so none of its
+    figures are repeated; how far its train-epoch medians are from this run's."""
+    if pytest_json is None:
+        return None
+    from .bench import EPOCH_CLOCK
+
+    where = f"`{path}`" if path else "the pytest-benchmark file"
+    commit = str((pytest_json.get("commit_info") or {}).get("id") or "")[:12]
+    head = (f"- pytest-benchmark: {where} is a separate run "
+            f"({_date(str(pytest_json.get('datetime') or '')[:19] or None)}"
+            + (f", commit {commit}" if commit else "") + ")")
+    repeated = "its figures are not repeated here"
+    epochs = [b for b in pytest_json.get("benchmarks") or []
+              if (b.get("extra_info") or {}).get("measure") == "train_epoch"]
+    same = [b for b in epochs if (b.get("extra_info") or {}).get("clock") == EPOCH_CLOCK]
+    if epochs and not same:
+        return head + ("; its train epochs time whole `fit` calls, not the epoch this report "
+                       f"times, so they are not comparable; {repeated}")
+    diffs = []
+    for b in same:
+        extra = b["extra_info"]
+        ours = _epoch(_find(results, extra.get("spec"), extra.get("device"), extra.get("mode")))
+        theirs = (b.get("stats") or {}).get("median")
+        if ours and theirs:
+            diffs.append((abs(theirs - ours) / ours,
+                          f"{extra['spec']} {extra['device']} {extra['mode']}"))
+    if not diffs:
+        return head + f"; no train epoch of it matches this run's; {repeated}"
+    worst, typical = max(diffs), statistics.median(d for d, _ in diffs)
+    return (head + f" of the same measurement (the harness's epoch clock); {repeated}\n"
+            f"  - its train-epoch medians ({len(diffs)}) differ from this run's by "
+            f"{typical:.0%} (median), at most {worst[0]:.0%} ({worst[1]})")
+
+
+def headline_section(results: dict[str, Any], pytest_json: dict[str, Any] | None = None,
+                     pytest_path: str | None = None, chart: bool = True) -> list[str]:
+    env = results.get("environment") or {}
+    cpu = env.get("cpu") or {}
+    measured = _measured_devices(results)
+    title = (f"# Benchmarks: {_data_text(results, short=True)}, on "
+             f"{' and '.join(d.upper() for d in measured) or 'no device'}")
+    start, end = results.get("created_utc"), results.get("finished_utc")
+    until = _date(end)[11:] if end else "?"
+    run = (f"Measured by `harness bench` from {_date(start)} to {until} "
+           f"({_f(results.get('elapsed_s'), '{:.0f}')} s) on {cpu.get('model') or 'an unknown CPU'}"
+           f" ({cpu.get('cores') or '?'} cores); every figure is from this run unless it names "
+           "another.")
+    lines = [title, "", run, "", headline_table(results), ""]
+    lines += [x for x in [_targets_line(results)] if x]
+    lines += _source_lines(results)
+    for d in _missing_devices(results):
+        lines.append(f"- {d['device']}: not measured: {d.get('reason') or 'no reason given'}"
+                     + (f" ({d['detail']})" if d.get("detail") else ""))
+    skipped = [s for s in results.get("specs") or [] if s.get("status") != "ok"]
+    reasons: dict[str, list[str]] = {}
+    for s in skipped:
+        reasons.setdefault(s.get("reason") or "no reason given", []).append(f"`{s['name']}`")
+    lines += [f"- not benched, {reason}: {', '.join(names)}" for reason, names in reasons.items()]
+    if not _settings(results).get("full_epochs"):
+        lines.append("- on this slice the speed-up reads lower than on full epochs; the targets "
+                     "are per epoch of the book's training, decided on full epochs by `tox -e "
+                     "bench`: [full/report.md](full/report.md)")
+    lines += [x for x in [_pytest_benchmark_line(results, pytest_json, pytest_path)] if x]
+    lines.append("")
+    if chart:
+        lines += [f"![Epoch time per spec and mode, and the xla speed-up (linear axes from "
+                  f"zero)]({CHART_PNG})", ""]
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Folded sections
+
+
+def _details(summary: str, body: list[str]) -> list[str]:
+    return [f"<details><summary>{summary}</summary>", "", *body, "</details>", ""]
+
+
+def method_section(results: dict[str, Any]) -> list[str]:
+    s = _settings(results)
+    machine = results.get("machine", {})
     n = machine.get("matmul_n")
     rates = [f"NumPy {_f(machine.get('numpy_cpu_gflops'), '{:.1f}')} GFLOP/s"]
-    for d in results.get("devices") or []:
-        value = machine.get(f"tf_{d['device']}_gflops")
-        size = machine.get(f"tf_{d['device']}_matmul_n") or n
-        rates.append(f"tf.matmul on {d['device']} "
-                     + (f"{value:.1f} GFLOP/s" if value else "skipped")
+    for dev in _measured_devices(results):
+        value = machine.get(f"tf_{dev}_gflops")
+        size = machine.get(f"tf_{dev}_matmul_n") or n
+        rates.append(f"tf.matmul on {dev} {_f(value, '{:.1f}')} GFLOP/s"
                      + (f" ({size}x{size})" if value and size != n else ""))
     load = [machine.get(f"load_average_{when}") for when in ("start", "end")]
-    cores = (results.get("environment", {}).get("cpu") or {}).get("cores")
-    return [
-        f"- run: {results.get('created_utc')} to {results.get('finished_utc')}, "
-        f"{_f(results.get('elapsed_s'), '{:.0f}')} s in all"
-        + (f"; load average (1 min) {load[0]:.1f} at the start, {load[1]:.1f} at the end, on "
-           f"{cores} cores" if None not in load else "")
-        + ("; above the core count: other processes were competing for the CPU, so absolute "
-           "times are inflated and the ratios noisy"
-           if None not in load and cores and max(load) > cores else ""),
-        f"- devices: {'; '.join(devices)}",
+    cores = ((results.get("environment") or {}).get("cpu") or {}).get("cores")
+    lines = [
+        f"- data: {_data_text(results)}",
         f"- execution modes: {', '.join(f'`{m}`' for m in s.get('modes', []))} (`default`: "
-        "Keras's jit_compile=\"auto\"; `xla`: jit_compile=True; `harness run` uses `xla`)",
-        f"- data: {data}",
-        "- training: each variant (the harness, and a plain Keras script, per mode) builds, "
-        "compiles and trains 1 warm-up epoch (the first epoch: tracing and compilation "
-        f"included), then {s.get('rounds')} interleaved rounds of {s.get('timed_epochs')} timed "
-        "epoch(s) each; epoch time is the median of the timed epochs, validation included; "
-        "throughput counts training samples",
-        f"- inference: `model.predict_on_batch`, {s.get('latency_repeats')} timed calls per batch "
-        f"size after 3 warm-up calls, batch sizes {s.get('latency_batch_sizes')}",
-        f"- machine float32 matrix-multiply rate ({n}x{n}, best of a few): {', '.join(rates)}"
-        + (" (on a GPU, TensorFlow multiplies float32 in TF32 by default, in the models too)"
-           if any(d["device"] == "gpu" and d["status"] == "ok"
-                  for d in results.get("devices") or []) else ""),
+        "Keras's jit_compile=\"auto\"; `xla`: jit_compile=True, what `harness run` uses)",
+        "- variants: training through the harness (build, compile, `train_model` with its "
+        "recorder, NaN check and progress lines, and its saving after each epoch), and a plain "
+        "Keras script of the same model (`keras.Sequential`, `compile`, `fit`, verbose=0)",
+        f"- rounds: each variant trains 1 warm-up epoch (tracing and compilation: the first "
+        f"epoch), then {s.get('rounds')} interleaved rounds of {s.get('timed_epochs')} timed "
+        "epoch(s), the order reversed every other round",
+        "- epoch time: timed inside `fit` from the start to the end of the epoch, validation "
+        "included (`HarnessTraining.clock` in harness/bench.py; the plain script's by a "
+        "stopwatch callback); throughput counts training samples",
+        "- ratios: the fastest round of each variant (other processes only add time); the "
+        "median of the rounds measured next to each other is in Targets in detail",
+        f"- inference: `model.predict_on_batch`, {s.get('latency_repeats')} calls timed one by "
+        f"one after 3 warm-up calls, batch sizes {s.get('latency_batch_sizes')}",
+        f"- machine float32 matrix-multiply rate ({n}x{n}, best of a few): {', '.join(rates)}",
     ]
+    if None not in load:
+        lines.append(f"- load average (1 min): {load[0]:.1f} at the start, {load[1]:.1f} at the "
+                     f"end, on {cores} cores"
+                     + ("; above the core count, other processes competed for the CPU: absolute "
+                        "times are inflated and ratios noisy" if cores and max(load) > cores
+                        else ""))
+    lines.append("- the pytest-benchmark tests (tests/bench) time the same epoch with the same "
+                 "clock, slice, warm-up and rounds; `pytest --benchmark-compare` tracks it "
+                 "between commits")
+    return _details("Method", lines)
 
 
 def targets_section(results: dict[str, Any]) -> list[str]:
@@ -163,7 +378,6 @@ def targets_section(results: dict[str, Any]) -> list[str]:
             plain = comp["plain_best_epoch_time_s"].get(mode)
             overhead_rows.append([
                 spec, dev, mode, _f(plain, "{:.2f}"),
-                # the harness's best epoch with its saving: the ratio's numerator
                 _f(plain * ratio if plain is not None and ratio is not None else None, "{:.2f}"),
                 _f(ratio, "{:.3f}"), _f(o.get("ratio_epochs"), "{:.3f}"),
                 _f(o.get("ratio_epochs_paired_median"), "{:.3f}"),
@@ -171,181 +385,110 @@ def targets_section(results: dict[str, Any]) -> list[str]:
                 _f(o.get("ratio_total"), "{:.3f}"), _f(_spread(comp, mode), "{:.3f}"),
                 f"<= {o['target']:.2f}", _verdict(None if ratio is None else ratio <= o["target"]),
             ])
-        s = comp.get("speedup_xla_vs_plain_default")
-        if s:
-            full = next((e.get("full_run") for e in _trained_specs(results)
-                         if e["name"] == spec), None)
-            band = (full or {}).get("band") or {}
-            in_band = None if not band else band.get("verdict") == "pass"
+        sp = comp.get("speedup_xla_vs_plain_default")
+        if sp:
             xla = _find(results, spec, dev, "xla")
             speed_rows.append([
                 spec, dev, _f(comp["plain_best_epoch_time_s"].get("default"), "{:.2f}"),
-                _f(min(xla["train"]["epoch_time_s"]) if _epoch(xla) else None, "{:.2f}"),
-                _f(s.get("ratio"), "{:.2f}"), _f(s.get("ratio_paired_median"), "{:.2f}"),
-                f">= {s['target']:.1f}",
-                _verdict(None if s.get("ratio") is None else s["ratio"] >= s["target"]),
-                (f"`{full['mode']}`, {full['epochs_done']} epochs"
-                 + ("" if full.get("same_spec_hash") else " (spec changed since)")
-                 if full else "no full run committed"),
-                f"{band['metric']} {_f(band.get('value'), '{:.4f}')}" if band else "-",
-                f"[{band['low']:.2f}, {band['high']:.2f}]" if band else "-",
-                _verdict(in_band),
+                _f(min(xla["train"]["epoch_time_s"]) if xla else None, "{:.2f}"),
+                _f(sp.get("ratio"), "{:.2f}"), _f(sp.get("ratio_paired_median"), "{:.2f}"),
+                f">= {sp['target']:.1f}",
+                _verdict(None if sp.get("ratio") is None else sp["ratio"] >= sp["target"]),
             ])
-    lines = [
-        "## Targets",
-        "",
-        "The harness against a plain Keras script of the same model, data and settings "
-        "(`keras.Sequential`, `compile`, `fit`, verbose=0), trained in the same rounds, "
-        "interleaved. Each target is decided on the best (fastest) round of each variant, "
-        "since other processes can only add time, so the fastest round is the least disturbed "
-        "one; the median over rounds of the pairs measured next to each other is beside it. "
-        "Where the two differ much, the rounds were disturbed.",
+    body = [
+        "The harness against the plain Keras script, trained in the same interleaved rounds. "
+        "Each target is decided on the fastest round of each variant.",
         "",
         "### Harness overhead (harness / plain script, same mode)",
         "",
-        "Per epoch, as the speed-up target is: the epoch inside `fit` (start to end, "
-        "validation included) plus, for the harness, what it writes after the epoch (the run "
-        "file after every epoch, and the checkpoint for `--resume` as `harness run` writes it: "
-        "after the first epoch, then as often as 1% of the training time allows). The epoch "
-        "includes the harness's epoch recorder, NaN check and progress line. Other views: "
-        "whole `fit` calls per epoch, which add Keras's own set-up and tear-down of each call "
-        "(the same code for both variants, but it varied by seconds from call to call on a "
-        "busy machine, and `harness run` pays it once per run, not once per epoch), also as "
-        "the median of paired rounds; CPU time (this process, all threads); and the whole "
-        "trial with build and first epoch. The plain script's slowest whole-`fit` round "
-        "against its fastest shows how much the same work varied during the run: a ratio "
-        "within that spread is not told apart from noise by these rounds.",
-        "",
-        _table(overhead_rows, ["spec", "device", "mode", "plain: epoch (s)",
-                               "harness: epoch with saving (s)", "ratio (x)",
-                               "ratio, whole fit calls (x)",
-                               "ratio, whole fit calls, median of paired rounds (x)",
-                               "ratio of CPU time (x)",
-                               "ratio with build and first epoch (x)",
-                               "plain script's own rounds, slowest / fastest (x)",
-                               "target (x)", "met"])
+        _table(overhead_rows, ["spec", "device", "mode", "plain: fastest epoch (s)",
+                               "harness: fastest epoch + saving (s)", "ratio (x)",
+                               "whole fit calls (x)", "paired median (x)", "CPU time (x)",
+                               "with build (x)", "plain spread (x)", "target (x)", "met"])
         if overhead_rows else "No trials ran.",
         "",
-        "### Fastest mode (`xla`) against the plain script with Keras defaults",
+        "- ratio: the harness's epoch plus its saving after the epoch (the run file every "
+        "epoch; the `--resume` checkpoint after the first, then as 1% of the training time "
+        "allows), over the plain script's epoch",
+        "- whole fit calls: per epoch of whole `fit` calls, which add Keras's set-up and "
+        "tear-down of each call (the same code in both variants; `harness run` pays it once "
+        "per run); paired median: their median over the rounds, pair by pair",
+        "- CPU time: this process, all threads; with build: the whole trial, build and first "
+        "epoch included",
+        "- plain spread: the plain script's slowest whole-fit round over its fastest: a ratio "
+        "within it is not told apart from noise by these rounds",
         "",
-        "Epoch time inside `fit`, start to end of the epoch (validation included; the plain "
-        "script's from a stopwatch callback with epoch hooks only), best round. Accuracy from "
-        "the committed full run of each spec (`reports/<spec>/results.json`, all 25,000 "
-        "training reviews), with the mode it ran.",
+        "### `xla` against the plain script with Keras defaults",
         "",
-        *([] if (results.get("settings") or {}).get("full_epochs") else [
-            "On this slice the speed-up reads lower than on full epochs (on a 2-core CPU the "
-            "plain script's default mode slows more per review on the full data than `xla` "
-            "does), and the target is per epoch of the book's training: `tox -e bench` also "
-            "runs the book's SimpleRNN and LSTM classifiers on full epochs (`harness bench "
-            "SPEC --full-epochs`) and writes `reports/bench/full/report.md`.", ""]),
-        _table(speed_rows, ["spec", "device", "plain, Keras defaults: epoch (s)",
-                            "harness xla: epoch (s)", "speed-up (x)",
-                            "speed-up, median of paired rounds (x)", "target (x)", "met",
-                            "full run", "accuracy (band metric)", "band", "in band"])
+        _table(speed_rows, ["spec", "device", "plain, default: fastest epoch (s)",
+                            "harness, xla: fastest epoch (s)", "speed-up (x)",
+                            "paired median (x)",
+                            "target (x)", "met"])
         if speed_rows else "No `xla` trials ran.",
         "",
     ]
-    return lines
+    return _details("Targets in detail", body)
 
 
 def training_section(results: dict[str, Any]) -> list[str]:
     rows = []
-    specs = {e["name"]: e for e in _trained_specs(results)}
-    for rec in _records(results):
-        entry = specs.get(rec["spec"], {})
-        if rec.get("status") != "ok":
-            rows.append([rec["spec"], rec["device"], rec["mode"], _skipped(rec)]
-                        + ["-"] * 6)
-            continue
+    for rec in _measured(results):
+        entry = _spec_entry(results, rec["spec"])
         t = rec["train"]
-        slice_samples = t["train_samples"] + t["val_samples"]
-        full_samples = entry.get("reference_samples") or 25000
-        full_est = t["median_epoch_time_s"] * full_samples / slice_samples
         full = entry.get("full_run") or {}
+        epochs = t.get("epoch_time_s") or []
         rows.append([
             rec["spec"], rec["device"], rec["mode"], str(rec["jit_compile"]),
             _f(t["first_epoch_time_s"], "{:.2f}"), _f(t["median_epoch_time_s"], "{:.2f}"),
+            f"{min(epochs):.2f}-{max(epochs):.2f}" if epochs else "-",
             _f(t["throughput_samples_per_s"], "{:.0f}"),
-            _f(full_est, "{:.1f}"),
             (f"{full['median_epoch_time_s']:.1f} (`{full['mode']}`)"
              if full.get("median_epoch_time_s") and rec["device"] == "cpu" else "-"),
             _f(entry.get("reference_seconds_per_epoch"), "{:.0f}"),
         ])
-    full_epochs = (results.get("settings") or {}).get("full_epochs")
-    return [
-        "## Training",
-        "",
-        ("Full epochs: the book's 20,000 training + 5,000 validation reviews, so the estimate "
-         "is the measured epoch" if full_epochs else
-         "A full epoch is estimated from the slice's time per sample, for the book's 20,000 "
-         "training + 5,000 validation reviews")
-        + "; the committed full run's median epoch (on this project's CPU, in the mode shown; "
-        "other jobs on the machine while it ran slow it down) and the book's seconds per "
-        "epoch (`reference.seconds_per_epoch` of the spec; the book's machine is not "
-        "stated) stand beside it.",
-        "",
+    full_epochs = _settings(results).get("full_epochs")
+    body = [
         _table(rows, ["spec", "device", "mode", "jit_compile", "first epoch (s)",
-                      "epoch time (s)", "throughput (samples/s)", "full epoch, estimated (s)",
-                      "full run epoch (s)", "book epoch time (s)"]),
+                      "epoch, median (s)", "epoch, range (s)", "throughput (samples/s)",
+                      "committed full run: epoch (s)", "book: epoch (s)"])
+        if rows else "No trials ran.",
+        "",
+        f"- epochs on {_data_text(results, short=True)}"
+        + ("" if full_epochs else " (not full epochs: see full/report.md for those)"),
+        "- committed full run: another run, each spec's `reports/<spec>/results.json` named "
+        "under the headline (its date there), median of its epochs after the first, in the "
+        "mode shown, on the CPU it ran on",
+        "- book: the published seconds per epoch (median), from each spec's reference (the "
+        "notebook's printed log; the book's machine is not stated)",
         "",
     ]
+    return _details("Training", body)
 
 
 def device_section(results: dict[str, Any]) -> list[str]:
+    measured = _measured_devices(results)
+    if "cpu" not in measured or "gpu" not in measured:
+        return []  # a device that was not measured is one line under the headline
     rows = []
     for entry in _trained_specs(results):
-        for mode in results.get("settings", {}).get("modes", []):
-            cpu = _find(results, entry["name"], "cpu", mode)
-            gpu = _find(results, entry["name"], "gpu", mode)
-            cpu_t, gpu_t = _epoch(cpu), _epoch(gpu)
-            rows.append([
-                entry["name"], mode,
-                _f(cpu_t, "{:.2f}") if cpu_t else _skipped(cpu),
-                _f(gpu_t, "{:.2f}") if gpu_t else _skipped(gpu),
-                _f(_ratio(cpu_t, gpu_t), "{:.2f}"),
-            ])
-    return ["## CPU vs GPU", "",
-            _table(rows, ["spec", "mode", "CPU epoch time (s)", "GPU epoch time (s)",
-                          "GPU speed-up (x)"]), ""]
-
-
-def xla_section(results: dict[str, Any]) -> list[str]:
-    rows = []
-    for entry in _trained_specs(results):
-        for dev in results.get("devices") or []:
-            d = _find(results, entry["name"], dev["device"], "default")
-            x = _find(results, entry["name"], dev["device"], "xla")
-            if not (_epoch(d) and _epoch(x)):
-                reason = _skipped(d if not _epoch(d) else x)
-                rows.append([entry["name"], dev["device"], reason, "-", "-", "-", "-"])
-                continue
-            rows.append([
-                entry["name"], dev["device"], _f(_epoch(d), "{:.2f}"), _f(_epoch(x), "{:.2f}"),
-                _f(_ratio(_epoch(d), _epoch(x)), "{:.2f}"),
-                _f(d["train"]["first_epoch_time_s"], "{:.2f}"),
-                _f(x["train"]["first_epoch_time_s"], "{:.2f}"),
-            ])
-    return ["## XLA vs default", "",
-            "Through the harness, same rounds. The first epoch carries the tracing and, for "
-            "`xla`, the XLA compilation.", "",
-            _table(rows, ["spec", "device", "default epoch time (s)", "xla epoch time (s)",
-                          "xla speed-up (x)", "default first epoch (s)",
-                          "xla first epoch (s)"]), ""]
+        for mode in _settings(results).get("modes", []):
+            cpu_t = _epoch(_find(results, entry["name"], "cpu", mode))
+            gpu_t = _epoch(_find(results, entry["name"], "gpu", mode))
+            rows.append([entry["name"], mode, _f(cpu_t, "{:.2f}"), _f(gpu_t, "{:.2f}"),
+                         _f(cpu_t / gpu_t if cpu_t and gpu_t else None, "{:.2f}")])
+    return _details("CPU vs GPU", [
+        _table(rows, ["spec", "mode", "CPU: epoch (s)", "GPU: epoch (s)",
+                      "GPU speed-up (x)"]), ""])
 
 
 def inference_section(results: dict[str, Any]) -> list[str]:
-    sizes = results.get("settings", {}).get("latency_batch_sizes", [1, 128])
+    sizes = _settings(results).get("latency_batch_sizes", [1, 128])
     headers = ["spec", "device", "mode"]
     for bs in sizes:
-        headers += [f"batch {bs}: latency p50 (ms)", f"batch {bs}: latency p95 (ms)"]
-    headers.append(f"throughput at batch {sizes[-1]} (samples/s)")
+        headers += [f"batch {bs}: p50 (ms)", f"batch {bs}: p95 (ms)"]
+    headers.append(f"batch {sizes[-1]}: samples/s")
     rows = []
-    for rec in _records(results):
-        if rec.get("status") != "ok":
-            rows.append([rec["spec"], rec["device"], rec["mode"], _skipped(rec)]
-                        + ["-"] * (len(headers) - 4))
-            continue
+    for rec in _measured(results):
         by_size = {i["batch_size"]: i for i in rec["inference"]}
         row = [rec["spec"], rec["device"], rec["mode"]]
         for bs in sizes:
@@ -353,37 +496,33 @@ def inference_section(results: dict[str, Any]) -> list[str]:
             row += [_f(i.get("latency_ms_p50"), "{:.2f}"), _f(i.get("latency_ms_p95"), "{:.2f}")]
         row.append(_f(by_size.get(sizes[-1], {}).get("throughput_samples_per_s"), "{:.0f}"))
         rows.append(row)
-    return ["## Inference", "", _table(rows, headers), ""]
+    return _details("Inference", [
+        "Latency per batch of `model.predict_on_batch` (the trained model of each mode).", "",
+        _table(rows, headers) if rows else "No trials ran.", ""])
 
 
 def memory_section(results: dict[str, Any]) -> list[str]:
     rows = []
-    for rec in _records(results):
-        if rec.get("status") != "ok":
-            rows.append([rec["spec"], rec["device"], rec["mode"], _skipped(rec), "-"])
-            continue
+    for rec in _measured(results):
         m = rec["memory"]
-        host = m.get("host_peak_rss_bytes")
-        dev = m.get("device_peak_bytes")
+        host, dev = m.get("host_peak_rss_bytes"), m.get("device_peak_bytes")
         rows.append([rec["spec"], rec["device"], rec["mode"],
                      _f(host / MIB if host else None, "{:.0f}"),
                      _f(dev / MIB if dev is not None else None, "{:.1f}")])
-    return ["## Memory", "",
-            "Peak resident set size of the bench process while the spec trained and predicted "
-            "in that mode (the peak mark is reset before each trial; memory the process "
-            "already held counts, TensorFlow keeps freed memory for reuse), and on a GPU the "
-            "peak of `tf.config.experimental.get_memory_info`.", "",
-            _table(rows, ["spec", "device", "mode", "host peak RSS (MiB)",
-                          "device peak memory (MiB)"]), ""]
+    return _details("Memory", [
+        _table(rows, ["spec", "device", "mode", "host peak RSS (MiB)",
+                      "device peak (MiB)"]) if rows else "No trials ran.",
+        "",
+        "- host: peak resident set size of the bench process while the spec trained and "
+        "predicted in that mode (the peak mark is reset before each trial; memory the process "
+        "already held counts, and TensorFlow keeps freed memory for reuse)",
+        "- device: on a GPU, the peak of `tf.config.experimental.get_memory_info`",
+        ""])
 
 
 def flops_section(results: dict[str, Any]) -> list[str]:
     rows, formula_rows, seen = [], [], set()
-    for rec in _records(results):
-        if rec.get("status") != "ok":
-            rows.append([rec["spec"], rec["device"], rec["mode"], "-", "-", _skipped(rec), "-",
-                         "-"])
-            continue
+    for rec in _measured(results):
         f = rec["flops"]
         util = f.get("utilization")
         rows.append([rec["spec"], rec["device"], rec["mode"],
@@ -394,56 +533,46 @@ def flops_section(results: dict[str, Any]) -> list[str]:
             seen.add(rec["spec"])
             formula_rows += [[rec["spec"], f"{x['name']} ({x['type']})", x["formula"],
                               f"{x['forward_per_sample']:,}"] for x in f["layers"]]
-    return [
-        "## FLOPs and utilization",
+    return _details("FLOPs and utilization", [
+        "- FLOPs per sample counted from the architecture (`harness/flops.py`; a multiply-add "
+        "is 2 FLOPs): Embedding 0, Dense 2*d*u, SimpleRNN 2*T*u*(d+u), LSTM 4x and GRU 3x that",
+        "- training = 3x forward (backward ~2x forward), validation samples forward only",
+        "- achieved = FLOPs of an epoch / epoch time; utilization = achieved / the device's "
+        "measured float32 matrix-multiply rate (NumPy on the CPU, tf.matmul on a GPU)",
         "",
-        "FLOPs per sample counted from the architecture (`harness/flops.py`; a multiply-add is "
-        "2 FLOPs): Embedding 0, Dense 2*d*u, SimpleRNN 2*T*u*(d+u), LSTM 4x and GRU 3x that; "
-        "training = 3x forward (backward ~2x forward), validation samples forward only. "
-        "Achieved = FLOPs of an epoch / epoch time; utilization = achieved / the device's "
-        "measured float32 matrix-multiply rate (NumPy on the CPU, tf.matmul on a GPU).",
-        "",
-        _table(rows, ["spec", "device", "mode", "forward FLOPs per sample",
-                      "training FLOPs per sample", "achieved (GFLOP/s)",
-                      "machine matmul (GFLOP/s)", "utilization (%)"]),
+        _table(rows, ["spec", "device", "mode", "forward FLOPs/sample", "training FLOPs/sample",
+                      "achieved (GFLOP/s)", "machine matmul (GFLOP/s)", "utilization (%)"])
+        if rows else "No trials ran.",
         "",
         _table(formula_rows, ["spec", "layer", "forward FLOPs formula",
-                              "forward FLOPs per sample"]) if formula_rows else "",
-        "",
-    ]
+                              "forward FLOPs/sample"]) if formula_rows else "",
+        ""])
 
 
 def cudnn_section(results: dict[str, Any]) -> list[str]:
-    devices = [d["device"] for d in results.get("devices") or []]
+    devices = _measured_devices(results)
     per_layer: dict[tuple[str, str], dict[str, Any]] = {}
-    for rec in _records(results):
+    for rec in _measured(results):
         for c in rec.get("cudnn") or []:
             row = per_layer.setdefault((rec["spec"], c["layer"]), {**c, "kernels": {}})
             row["kernels"][rec["device"]] = c.get("kernel")
-    status = {d["device"]: d for d in results.get("devices") or []}
-    rows = []
-    for (spec, layer), c in per_layer.items():
-        row = [spec, f"{layer} ({c['type']})", "yes" if c["eligible"] else "no",
-               "; ".join(c["reasons"]) or "-"]
-        for dev in devices:
-            if status[dev]["status"] != "ok":
-                row.append(f"skipped: {status[dev].get('reason')}")
-            else:
-                row.append(c["kernels"].get(dev) or "-")
-        rows.append(row)
+    rows = [[spec, f"{layer} ({c['type']})", "yes" if c["eligible"] else "no",
+             "; ".join(c["reasons"]) or "-"] + [c["kernels"].get(d) or "-" for d in devices]
+            for (spec, layer), c in per_layer.items()]
     if not rows:
-        return ["## cuDNN", "", "No LSTM or GRU layer in the benched specs.", ""]
-    return ["## cuDNN", "",
-            "Whether each LSTM/GRU layer's arguments allow the fused cuDNN kernel (Keras 3 "
-            "rules: activation tanh, recurrent_activation sigmoid, recurrent_dropout 0, unroll "
-            "False, use_bias True, GRU reset_after True, no mask on left-padded input), and the "
-            "kernel in the traced graph on each device (`generic`: Keras's own step loop). On a "
-            "GPU, Keras turns XLA off for a model that runs cuDNN.", "",
-            _table(rows, ["spec", "layer", "cuDNN allowed", "why not"]
-                   + [f"kernel ({d})" for d in devices]), ""]
+        return _details("cuDNN", ["No LSTM or GRU layer in the benched specs.", ""])
+    return _details("cuDNN", [
+        _table(rows, ["spec", "layer", "cuDNN allowed", "why not"]
+               + [f"kernel ({d})" for d in devices]), "",
+        "- cuDNN allowed: the layer's arguments meet Keras 3's rules for the fused kernel "
+        "(activation tanh, recurrent_activation sigmoid, recurrent_dropout 0, unroll False, "
+        "use_bias True, GRU reset_after True, no mask on left-padded input)",
+        "- kernel: the one in the traced graph on each measured device (`generic`: Keras's own "
+        "step loop); on a GPU, Keras turns XLA off for a model that runs cuDNN", ""])
 
 
 def pytest_benchmark_section(data: dict[str, Any]) -> list[str]:
+    """The figures of a pytest-benchmark file, for a report of that file alone."""
     rows = []
     for b in data.get("benchmarks") or []:
         stats = b.get("stats") or {}
@@ -467,111 +596,143 @@ def pytest_benchmark_section(data: dict[str, Any]) -> list[str]:
 
 
 def render_bench_report(results: dict[str, Any] | None,
-                        pytest_json: dict[str, Any] | None = None, chart: bool = True) -> str:
+                        pytest_json: dict[str, Any] | None = None, chart: bool = True,
+                        pytest_path: str | None = None) -> str:
     """The benchmark report in Markdown.
 
     Args:
         results: a ``harness bench`` results document, or None for a report of a
-            pytest-benchmark file alone.
-        pytest_json: a pytest-benchmark JSON document (:func:`load_pytest_benchmark`).
+            pytest-benchmark file alone (then its figures are the report).
+        pytest_json: a pytest-benchmark JSON document (:func:`load_pytest_benchmark`); beside
+            bench results it is a separate run, named in one line, its figures not repeated.
         chart: link ``throughput.png`` (written beside the report by
             :func:`write_bench_report`).
+        pytest_path: the pytest-benchmark file's path as the report names it (default: the
+            path it was read from, else the one the results record, ``settings.benchmark_json``).
     """
-    lines = ["# Benchmarks", ""]
-    if results is not None:
-        skipped = [s for s in results.get("specs") or [] if s.get("status") != "ok"]
-        lines += settings_section(results)
-        lines += [f"- not benched: `{s['name']}` ({s.get('reason')})" for s in skipped]
-        lines.append("")
-        lines += targets_section(results)
-        lines += training_section(results)
-        lines += device_section(results)
-        lines += xla_section(results)
-        lines += inference_section(results)
-        lines += memory_section(results)
-        lines += flops_section(results)
-        lines += cudnn_section(results)
-    if pytest_json is not None:
-        lines += pytest_benchmark_section(pytest_json)
-    if results is not None:
-        if chart:
-            lines += ["## Chart", "", f"![Training throughput and epoch time]({CHART_PNG})", ""]
-        lines += ["## Environment", "", environment_section(results.get("environment", {})), ""]
+    if results is None:
+        lines = ["# Benchmarks: a pytest-benchmark run", ""]
+        if pytest_json is not None:
+            lines += pytest_benchmark_section(pytest_json)
+        return "\n".join(lines)
+    path = (pytest_path or getattr(pytest_json, "path", None)
+            or _settings(results).get("benchmark_json"))
+    lines = headline_section(results, pytest_json, path, chart)
+    lines += method_section(results)
+    lines += targets_section(results)
+    lines += training_section(results)
+    lines += device_section(results)
+    lines += inference_section(results)
+    lines += memory_section(results)
+    lines += flops_section(results)
+    lines += cudnn_section(results)
+    lines += _details("Environment", [environment_section(results.get("environment", {})), ""])
     return "\n".join(lines)
 
 
-def bench_chart(results: dict[str, Any]) -> bytes:
-    """PNG: training throughput (samples/s) per spec and variant, and full-epoch time vs book."""
+# ---------------------------------------------------------------------------------------------
+# The chart
+
+
+def _chart_series(results: dict[str, Any]) -> tuple[list[str], dict[str, list[float]],
+                                                      dict[str, list[float]]]:
+    """Bar labels, epoch times (s) per series and the xla speed-up per device."""
+    comps = results.get("comparisons") or []
+    several = len({c["device"] for c in comps}) > 1
+    labels = [c["spec"] + (f" ({c['device']})" if several else "") for c in comps]
+    modes = _settings(results).get("modes") or []
+    epochs: dict[str, list[float]] = {"plain Keras, default": []}
+    epochs.update({f"harness, {m}": [] for m in modes})
+    speedups: dict[str, list[float]] = {"harness xla over plain Keras default": []}
+    for comp in comps:
+        epochs["plain Keras, default"].append(
+            (comp.get("plain_median_epoch_time_s") or {}).get("default") or 0.0)
+        for m in modes:
+            epochs[f"harness, {m}"].append(
+                _epoch(_find(results, comp["spec"], comp["device"], m)) or 0.0)
+        speedups["harness xla over plain Keras default"].append(
+            (comp.get("speedup_xla_vs_plain_default") or {}).get("ratio") or 0.0)
+    if _settings(results).get("full_epochs"):  # the book's epochs are full epochs too
+        epochs["book (published)"] = [
+            _spec_entry(results, c["spec"]).get("reference_seconds_per_epoch") or 0.0
+            for c in comps]
+    return labels, epochs, speedups
+
+
+def chart_figure(results: dict[str, Any]):
+    """The matplotlib figure of :func:`bench_chart`: epoch time per spec and series, and the
+    xla speed-up against its target; both axes linear from zero."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    specs = _trained_specs(results)
-    names = [e["name"] for e in specs]
-    bars: dict[str, list[float]] = {}
-    for comp in results.get("comparisons") or []:
-        rec = _find(results, comp["spec"], comp["device"], "default") or \
-            next(r for r in _records(results) if r["spec"] == comp["spec"])
-        n = rec["train"]["train_samples"]
-        t = comp["plain_median_epoch_time_s"].get("default")  # inside fit, as the harness's
-        bars.setdefault(f"plain Keras, default ({comp['device']})",
-                        [0.0] * len(names))[names.index(comp["spec"])] = n / t if t else 0.0
-    for rec in _records(results):
-        if rec.get("status") != "ok":
-            continue
-        label = f"harness, {rec['mode']} ({rec['device']})"
-        bars.setdefault(label, [0.0] * len(names))[names.index(rec["spec"])] = \
-            rec["train"]["throughput_samples_per_s"] or 0.0
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), dpi=100)
-    x = np.arange(len(names))
-    width = 0.8 / max(len(bars), 1)
-    for i, (label, values) in enumerate(bars.items()):
-        left.bar(x + i * width - 0.4 + width / 2, values, width, label=label)
-    left.set_xticks(x, names, rotation=15, fontsize=8)
-    left.set_yscale("log")  # the dense baseline is ~30x faster than the recurrent models
-    left.set_ylabel("training throughput (samples/s, log scale)")
-    skipped = [d for d in results.get("devices") or [] if d["status"] != "ok"]
-    title = "Training throughput"
-    if skipped:
-        title += " (" + ", ".join(f"{d['device']}: skipped, {d['reason']}" for d in skipped) + ")"
-    left.set_title(title, fontsize=10)
-    if left.get_legend_handles_labels()[0]:  # no bars when every device was skipped
-        left.legend(fontsize=7)
+    labels, epochs, speedups = _chart_series(results)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), dpi=100,
+                                      gridspec_kw={"width_ratios": [3, 2]})
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(epochs), 1)
+    for i, (label, values) in enumerate(epochs.items()):
+        bars = left.bar(x + i * width - 0.4 + width / 2, values, width, label=label)
+        left.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
+    left.set_xticks(x, labels, rotation=15, fontsize=8)
+    left.set_ylabel("epoch time (s), median")
+    left.set_title(f"Epoch time, {_data_text(results, short=True)}", fontsize=10)
+    if labels:
+        left.legend(fontsize=7, loc="upper left")
+    top = max([v for values in epochs.values() for v in values] + [0.0])
+    left.set_ylim(0, top * 1.25 if top else 1.0)
     left.grid(axis="y", alpha=0.3)
 
-    ours, book = [], []
-    for e in specs:
-        epochs = [r["train"] for r in _records(results)
-                  if r["spec"] == e["name"] and r["device"] == "cpu" and r.get("status") == "ok"]
-        fastest = min(epochs, key=lambda t: t["median_epoch_time_s"], default=None)
-        ours.append(fastest["median_epoch_time_s"] * (e.get("reference_samples") or 25000)
-                    / (fastest["train_samples"] + fastest["val_samples"]) if fastest else 0.0)
-        book.append(e.get("reference_seconds_per_epoch") or 0.0)
-    measured = ("measured" if (results.get("settings") or {}).get("full_epochs")
-                else "estimated from the slice")
-    right.bar(x - 0.2, ours, 0.4, label=f"this CPU, fastest mode ({measured})")
-    right.bar(x + 0.2, book, 0.4, label="book", color="0.6")
-    right.set_xticks(x, names, rotation=15, fontsize=8)
-    right.set_ylabel("full epoch time (s)")
-    right.set_title("Seconds per full epoch, this CPU vs the book", fontsize=10)
-    right.legend(fontsize=7)
+    target = _settings(results).get("speedup_target")
+    for label, values in speedups.items():
+        bars = right.bar(x, values, 0.5, label=label, color="tab:green")
+        right.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    right.axhline(1.0, color="0.4", linewidth=0.8, label="plain Keras default (1x)")
+    if target:
+        right.axhline(target, color="tab:red", linestyle="--", linewidth=0.8,
+                      label=f"target ({target:g}x)")
+    right.set_xticks(x, labels, rotation=15, fontsize=8)
+    right.set_ylabel("speed-up (x), fastest rounds")
+    right.set_title("xla speed-up over the plain Keras script", fontsize=10)
+    top = max([v for values in speedups.values() for v in values] + [target or 1.0, 1.0])
+    right.set_ylim(0, top * 1.3)  # room above the bars for the legend
+    if labels:
+        right.legend(fontsize=7, loc="upper left")
     right.grid(axis="y", alpha=0.3)
-    buf = io.BytesIO()
+    missing = _missing_devices(results)
+    if missing:
+        fig.suptitle("; ".join(f"{d['device']}: not measured, {d.get('reason')}"
+                               for d in missing), fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def bench_chart(results: dict[str, Any]) -> bytes:
+    """PNG of :func:`chart_figure`."""
+    import matplotlib.pyplot as plt
+
+    fig = chart_figure(results)
+    buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
 
 
 def write_bench_report(results: dict[str, Any] | None, folder: str | os.PathLike,
-                       pytest_json: dict[str, Any] | None = None) -> Path:
+                       pytest_json: dict[str, Any] | None = None,
+                       pytest_path: str | None = None) -> Path:
     """Write ``report.md`` (and ``throughput.png`` for bench results) into ``folder``,
     atomically. Returns the report's path."""
     folder = Path(folder)
-    has_chart = results is not None and bool(_records(results))
+    has_chart = results is not None and bool(results.get("comparisons"))
     if has_chart:
         write_text_atomic(folder / CHART_PNG, bench_chart(results))
     return write_text_atomic(folder / "report.md",
-                             render_bench_report(results, pytest_json, chart=has_chart))
+                             render_bench_report(results, pytest_json, chart=has_chart,
+                                                 pytest_path=pytest_path))
+
+
+__all__ = ["bench_chart", "chart_figure", "load_pytest_benchmark", "render_bench_report",
+           "write_bench_report"]

@@ -38,6 +38,7 @@ from .errors import SpecError, UsageError
 from .power import Simulation, detectable_effect, pooled_std, simulate
 from .spec import Spec
 from .stats import METRICS, run_figures
+from .verbosity import say
 
 ACCURACY = ("best_val_acc", "final_val_acc", "test_acc")
 PILOT_SEEDS = 4
@@ -197,8 +198,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
     if extend is not None:
         run_options = _options(spec, options, spec.ci.epochs)
         mine = [r for r in stored if r.get("schedule") == run_options.schedule_of(spec)]
-        print(f"== {spec.name}: {extend} more seeds of the ci schedule on this machine",
-              file=stream, flush=True)
+        say(f"== {spec.name}: {extend} more seeds of the ci schedule on this machine", stream)
         runs, per_seed = _train(spec, run_options, range(_next_seed(stored), _next_seed(stored)
                                                          + extend), jobs, stream)
         candidate = Candidate(spec.ci.epochs, _same_data(mine, runs) + runs, per_seed)
@@ -220,8 +220,8 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         mine = [r for r in stored if r.get("schedule") == schedule]
         seeds = range(next_pilot, next_pilot + pilot_seeds)
         next_pilot += pilot_seeds
-        print(f"== {spec.name}: pilot of {epochs} epoch(s), seed {seeds.start}-{seeds.stop - 1}"
-              f" ({len(mine)} stored run(s) of this schedule)", file=stream, flush=True)
+        say(f"== {spec.name}: pilot of {epochs} epoch(s), seed {seeds.start}-{seeds.stop - 1}"
+            f" ({len(mine)} stored run(s) of this schedule)", stream)
         runs, per_seed = _train(spec, run_options, seeds, jobs, stream)
         candidates.append(Candidate(epochs, _same_data(mine, runs) + runs, per_seed))
     choice = min((_choice(c, m, _seeds_in(budget_s, c), baseline_seeds, alpha)
@@ -232,8 +232,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         run_options = _options(spec, options, choice.epochs)
         start = _next_seed([r for r in chosen.runs
                             if (r.get("execution") or {}).get("seed", 0) < PILOT_START])
-        print(f"== {spec.name}: {missing} baseline seeds of the chosen schedule", file=stream,
-              flush=True)
+        say(f"== {spec.name}: {missing} baseline seeds of the chosen schedule", stream)
         runs, _ = _train(spec, run_options, range(start, start + missing), jobs, stream)
         chosen.runs += runs
     # what the gate will see: the spread of every run of the chosen schedule, the baseline's size

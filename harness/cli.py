@@ -3,6 +3,9 @@
 Every user error is a :class:`harness.errors.HarnessError`, caught here in one place and printed
 as ``error: ...`` without a traceback (``--debug`` re-raises it). TensorFlow is imported only by
 the subcommands that build models: ``harness --help`` and ``harness validate`` stay fast.
+``-q``/``-v`` (before or after the command) set :mod:`harness.verbosity` for the command;
+``--json`` (validate, verify, gate) prints one document on standard output (:func:`_print_json`)
+and nothing else there.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import NoReturn
 from . import __version__
 from .errors import HarnessError, MissingDataFile, SpecError, UsageError, error_line
 from .signals import interrupt_on_signals
+from .verbosity import NORMAL, QUIET, VERBOSE, say, shows, verbosity
 
 DEFAULT_SPECS = "specs"
 DEFAULT_BASELINE = "reports/baseline"
@@ -65,12 +69,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         model = (f"factory {spec.model.factory}" if spec.model.layers is None
                  else f"{len(spec.model.layers)} layers")
         data = "" if spec.data is None else f", data {spec.data.dataset}"
-        print(f"ok  {spec.path}  ({spec.name}, {model}{data}, {kind})")
-    print(f"{len(specs)} spec(s) valid in {time.perf_counter() - t0:.2f} s")
+        say(f"ok  {spec.path}  ({spec.name}, {model}{data}, {kind})")
+        say(f"    spec hash {spec.content_hash()[:16]}...", at=VERBOSE)
+    say(f"{len(specs)} spec(s) valid in {time.perf_counter() - t0:.2f} s", at=QUIET)
     return 0
 
 
 def _print_json(document: dict) -> None:
+    """A ``--json`` document (validate, verify, gate): the only thing on standard output."""
     import json
 
     print(json.dumps(document, indent=2, allow_nan=False, default=str))
@@ -88,62 +94,142 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .build import build_model
     from .verify import architecture_table, measure, summary_table
 
-    failed = []
+    failed: list[str] = []
+    documents: list[dict] = []
+    exit_code = 0
     for spec in specs:
-        model = build_model(spec)
-        result = measure(model, spec)
-        status = "ok" if result.ok else "MISMATCH"
-        print(f"\n## {spec.name} ({spec.path}): {status}\n")
-        print(architecture_table(result))
-        if not args.no_summary:
-            print(f"\nmodel.summary() of \"{spec.name}\":\n")
-            print(summary_table(model))
-        if not result.ok:
-            failed.append(f"{spec.path}: " + "; ".join(result.problems))
-        elif args.parity:
-            problems = _parity(model, spec, args.data)
-            if problems:
-                failed.append(" | ".join(problems))
-    print(f"\n{len(specs) - len(failed)} of {len(specs)} spec(s) verified in "
-          f"{time.perf_counter() - t0:.1f} s (TensorFlow import included)")
+        document: dict = {"path": str(spec.path), "name": spec.name, "ok": False,
+                          "totals": None, "layers": [], "unchecked": [], "notes": [],
+                          "parity": None, "errors": []}
+        documents.append(document)
+        try:
+            model = build_model(spec)
+            result = measure(model, spec)
+            document.update(_verification_document(result))
+            if not args.json:
+                say(f"\n## {spec.name} ({spec.path}): {'ok' if result.ok else 'MISMATCH'}\n")
+                say(architecture_table(result))
+                if not args.no_summary:
+                    say(f"\nmodel.summary() of \"{spec.name}\":\n")
+                    say(summary_table(model))
+            errors = list(result.problems)
+            message = f"{spec.path}: " + "; ".join(result.problems) if errors else ""
+            if result.ok and args.parity:
+                checks, note = _parity(model, spec, args.data)
+                document["parity"] = {"checked": note is None, "note": note,
+                                      "inputs": [_parity_document(*c) for c in checks]}
+                if not args.json:
+                    _print_parity(checks, note)
+                differing = [(words, check) for words, _, check, _ in checks if not check.ok]
+                errors += [f"parity on {words}: {p}" for words, check in differing
+                           for p in check.problems]
+                message = " | ".join(f"{spec.path}: parity on {words}: "
+                                     + "; ".join(check.problems) for words, check in differing)
+        except HarnessError as exc:
+            if not args.json:
+                raise  # as before: the first spec Keras refuses ends the command
+            message = error_line(exc)[len("error: "):]
+            errors = [message]
+            exit_code = max(exit_code, exc.exit_code)
+        document["errors"] = errors
+        document["ok"] = not errors
+        if errors:
+            exit_code = max(exit_code, 1)
+            failed.append(message)
+    seconds = time.perf_counter() - t0
+    if args.json:
+        _print_json({"schema_version": 1, "ok": not failed,
+                     "verified": len(specs) - len(failed), "specs": documents,
+                     "seconds": round(seconds, 1)})
+    else:
+        say(f"\n{len(specs) - len(failed)} of {len(specs)} spec(s) verified in "
+            f"{seconds:.1f} s (TensorFlow import included)", at=QUIET)
     if failed:
-        raise HarnessError(f"{len(failed)} spec(s) do not match their models: "
-                           + " | ".join(failed))
+        error = HarnessError(f"{len(failed)} spec(s) do not match their models: "
+                             + " | ".join(failed))
+        error.exit_code = exit_code
+        raise error
     return 0
+
+
+def _verification_document(result) -> dict:
+    """``verify --json``'s figures of one spec: totals and layers, expected beside built."""
+    totals = {key: {"expected": result.expected_totals.get(key), "actual": value,
+                    "closed_form": (result.closed_form_totals or {}).get(key)}
+              for key, value in result.totals.items()}
+    layers = [{"name": row.name, "type": row.type,
+               "output_shape": {"expected": None if row.expected_shape is None
+                                else list(row.expected_shape), "actual": list(row.shape)},
+               "params": {"expected": row.expected_params, "actual": row.params,
+                          "closed_form": row.closed_form_params},
+               "trainable_params": {"expected": row.expected_trainable_params,
+                                    "actual": row.trainable_params,
+                                    "closed_form": row.closed_form_trainable_params},
+               "non_trainable_params": row.non_trainable_params,
+               "closed_form_note": row.closed_form_note,
+               "ok": not row.problems, "problems": row.problems} for row in result.rows]
+    return {"totals": totals, "layers": layers, "unchecked": result.unchecked,
+            "notes": result.notes}
+
+
+def _parity_document(words: str, shape: tuple, result, seconds: float) -> dict:
+    return {"inputs": words, "input_shape": list(shape), "ok": result.ok,
+            "seconds": round(seconds, 2),
+            "layers": [{"name": r.name, "type": r.type, "output_shape": list(r.output_shape),
+                        "max_abs_diff": _json_number(r.max_abs_diff), "tolerance": r.atol,
+                        "checked": r.checked, "ok": r.ok, "note": r.note}
+                       for r in result.rows],
+            "problems": result.problems, "notes": result.notes}
+
+
+def _json_number(value: float | None) -> float | str | None:
+    """A float for JSON, which has no NaN or infinity: those as the strings "nan", "inf"."""
+    import math
+
+    if value is None:
+        return None
+    return float(value) if math.isfinite(value) else str(float(value))
 
 
 PARITY_REVIEWS = 4  # real reviews per parity check: a few seconds per model
 
 
-def _parity(model, spec, data: str | None) -> list[str]:
-    """Check the model against the NumPy references; print the tables; return the failures.
+def _parity(model, spec, data: str | None) -> tuple[list[tuple], str | None]:
+    """Check the model against the NumPy references.
 
     Inputs: seeded random ones, and with ``--data`` the first PARITY_REVIEWS test reviews at the
     spec's full maxlen (:func:`harness.parity.review_inputs`). Biases are randomized first (a
     fresh model's zero biases would hide a bias-layout error).
+
+    Returns:
+        ``(checks, note)``: per batch of inputs ``(words, input shape, ParityResult, seconds)``;
+        ``note`` says why nothing was checked (a factory model), else None.
     """
     from .parity import measure_parity, random_inputs, randomize_biases, review_inputs
 
     if spec.model.factory is not None:
-        print(f"\nNumerical parity: not checked for {spec.name}: a factory model has no layer "
-              "list for the NumPy references to follow")
-        return []
+        return [], (f"not checked for {spec.name}: a factory model has no layer list for the "
+                    "NumPy references to follow")
     randomize_biases(model, seed=0)
     batches = [("random inputs", random_inputs(spec, seed=0))]
     if data is not None:
         x, words = review_inputs(spec, data, PARITY_REVIEWS)
         batches.append((words, x))
-    failed = []
+    checks = []
     for words, x in batches:
         t0 = time.perf_counter()
         result = measure_parity(model, spec, x, inputs=words)
+        checks.append((words, tuple(x.shape), result, time.perf_counter() - t0))
+    return checks, None
+
+
+def _print_parity(checks: list[tuple], note: str | None) -> None:
+    if note is not None:
+        say(f"\nNumerical parity: {note}")
+    for words, shape, result, seconds in checks:
         status = "ok" if result.ok else "DIFFERS"
-        print(f"\nNumerical parity on {words}, input shape {x.shape}: {status} "
-              f"({time.perf_counter() - t0:.1f} s)\n")
-        print(result.table())
-        if not result.ok:
-            failed.append(f"{spec.path}: parity on {words}: " + "; ".join(result.problems))
-    return failed
+        say(f"\nNumerical parity on {words}, input shape {shape}: {status} ({seconds:.1f} s)\n")
+        say(result.table())
 
 
 def _seeds(args: argparse.Namespace, spec) -> list[int]:
@@ -220,20 +306,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             from .verify import verify_model
 
             verified = verify_model(build_model(spec), spec)
-            print(f"skipped {spec.name} ({spec.path}): verified "
-                  f"({verified.totals['total_params']:,} params), not trained: {exc}", flush=True)
+            say(f"skipped {spec.name} ({spec.path}): verified "
+                f"({verified.totals['total_params']:,} params), not trained: {exc}", at=QUIET)
             skipped.append(spec.name)
             continue
         misses.extend(f"{spec.name}: seed {r['execution']['seed']}: {r['stop_reason']}"
                       for r in runs if r.get("status") != "complete")
         if len(runs) > 1:
-            print(_seed_statistics(spec, runs, Path(options.out) / spec.name))
+            say(_seed_statistics(spec, runs, Path(options.out) / spec.name), at=QUIET)
         miss = _band_miss(band_for(spec, runs[0].get("schedule") or {}), runs)
         if miss:
             where = "ci.band" if args.ci else "band"
             misses.append(f"{spec.name}: {miss} ({spec.path}: {where})")
     if skipped:
-        print(f"skipped (data not on this machine): {', '.join(skipped)}", flush=True)
+        say(f"skipped (data not on this machine): {', '.join(skipped)}", at=QUIET)
     if misses:
         print("error: " + "; ".join(misses), file=sys.stderr)
         return 1
@@ -245,8 +331,8 @@ def _verify_only(spec) -> None:
     from .verify import verify_model
 
     result = verify_model(build_model(spec), spec)
-    print(f"== {spec.name} ({spec.path}): architecture only, verified "
-          f"({result.totals['total_params']:,} params); nothing to train")
+    say(f"== {spec.name} ({spec.path}): architecture only, verified "
+        f"({result.totals['total_params']:,} params); nothing to train", at=QUIET)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -280,15 +366,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError("report: give a RESULTS_JSON file, or --benchmark-json FILE")
     if not args.results:
         folder = Path(args.out) if args.out else Path(args.benchmark_json).parent
-        print(f"report: {write_bench_report(None, folder, pytest_json)}")
+        say(f"report: {write_bench_report(None, folder, pytest_json)}", at=QUIET)
     for path in args.results:
         results = load_results(path)
         folder = Path(args.out) if args.out else Path(path).parent
         if results.get("kind") == BENCH_KIND:
             pytest_results = pytest_json or _bench_pytest_json(results, Path(path))
-            print(f"report: {write_bench_report(results, folder, pytest_results)}")
+            say(f"report: {write_bench_report(results, folder, pytest_results)}", at=QUIET)
         else:
-            print(f"report: {publish(folder, results, results_json=False)}")
+            say(f"report: {publish(folder, results, results_json=False)}", at=QUIET)
     return 0
 
 
@@ -365,7 +451,7 @@ def _check_verdict_path(path: Path) -> None:
 def cmd_gate(args: argparse.Namespace) -> int:
     from .errors import NoBaseline, RegressionDetected
     from .gate import judge, load_run_files, make_groups, not_gated, render_verdict, run_ci
-    from .results import write_text_atomic
+    from .results import shown_path, utc_now, write_text_atomic
     from .spec import load_specs
 
     if args.run == bool(args.results):
@@ -379,6 +465,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     elif not baseline.is_dir():
         raise UsageError(f"--baseline {baseline}: no such folder (it holds <spec name>/runs/"
                          "*.json, written by harness run --ci --seeds N --out DIR)")
+    references = _references(args.reference)  # before any training: a bad name is one line
     skipped: list[str] = []
     if args.run:
         from .pipeline import RunOptions
@@ -401,14 +488,30 @@ def cmd_gate(args: argparse.Namespace) -> int:
     verdict = judge(groups, not_comparable)
     verdict.skipped = skipped
     verdict.allow_missing_baseline = args.allow_missing_baseline
-    text = render_verdict(verdict)
-    if args.json:
-        from .gate import verdict_document
+    verdict.judged_against.append(f"the stored baseline {shown_path(baseline)}" if baseline
+                                  else "no stored baseline (bands and failure modes only)")
+    if references:
+        from .history import open_store
+        from .history.drift import guard
 
+        with open_store(args.db, create=False) as store:
+            guard(verdict, references, store)
+    text = render_verdict(verdict)
+    from .gate import verdict_document
+
+    if args.json:
         _print_json(verdict_document(verdict))
-    else:
+    elif shows(NORMAL):
         print(text)
+    else:
+        say(verdict.headline(), at=QUIET)  # -q: the verdict's first line; the rest is in --verdict
     path = write_text_atomic(args.verdict, text)
+    from .ci_summary import append_step_summary
+    from .history.record import record as record_history
+
+    append_step_summary(text)
+    if verdict.groups:  # a verdict that judged nothing has nothing to keep
+        record_history({**verdict_document(verdict), "created_utc": utc_now()}, path)
     if verdict.failed:
         raise RegressionDetected(f"gate: {verdict.failure_count} failure(s): "
                                  + " | ".join(verdict.messages()) + f"; verdict in {path}")
@@ -418,9 +521,15 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if verdict.state == "PASS WITHOUT BASELINE":
         print(f"gate: PASS WITHOUT BASELINE (--allow-missing-baseline): "
               f"{'; '.join(verdict.missing())}", file=sys.stderr)
-    print(f"gate: {verdict.state.lower()} ({len(groups)} group(s) judged); verdict in {path}",
-          file=sys.stderr if args.json else sys.stdout)  # --json: stdout is the document
+    say(f"gate: {verdict.state.lower()} ({len(groups)} group(s) judged); verdict in {path}",
+        sys.stderr if args.json else sys.stdout, at=QUIET)  # --json: stdout is the document
     return 0
+
+
+def _references(names: Sequence[str] | None) -> list:
+    from .history.drift import resolve
+
+    return [resolve(name) for name in names or []]
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -433,7 +542,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         write_ci_section,
     )
     from .pipeline import RunOptions, check_writable
-    from .results import write_text_atomic
+    from .results import shown_path, write_text_atomic
     from .spec import load_specs
 
     budget = parse_duration(args.budget)
@@ -451,17 +560,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                                    pilot_seeds=args.pilot_seeds, stream=sys.stdout)
         text = render(found)
         path = write_text_atomic(baseline / spec.name / "calibration.md", text)
-        print(text)
+        say(text)
         if args.extend is None and not args.dry_run:
             choice = found.choice
             write_ci_section(Path(spec.path), ci_block(found), (
                 f"CI schedule written by harness calibrate --budget {args.budget}: "
                 f"{choice.epochs} epoch(s), {choice.seeds} seeds;\nthe gate detects a drop of "
                 f"{choice.detectable:.4f} in {choice.metric} with 80% power against "
-                f"{len(found.baseline)} baseline runs\n(report: {path})."))
-            print(f"calibrate: wrote the ci section of {spec.path}; report in {path}")
+                f"{len(found.baseline)} baseline runs\n(report: {shown_path(path)})."))
+            say(f"calibrate: wrote the ci section of {spec.path}; report in {path}", at=QUIET)
         else:
-            print(f"calibrate: report in {path}")
+            say(f"calibrate: report in {path}", at=QUIET)
     return 0
 
 
@@ -480,7 +589,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _verbosity_options(parser, default=NORMAL)
+    # -q/-v also after the command (harness run -q ...): a subcommand's copy leaves the value
+    # alone unless given (argparse.SUPPRESS), so `harness -q run` stays quiet
+    common = argparse.ArgumentParser(add_help=False)
+    _verbosity_options(common, default=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_subparser_class(common))
 
     p = sub.add_parser("validate", help="check spec files against the schema (no TensorFlow)")
     p.add_argument("specs", nargs="*", metavar="SPEC", help="spec files or folders "
@@ -499,6 +614,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="PATH", default=None,
                    help="with --parity: the Stanford IMDB archive or its unpacked folder; a few "
                    "test reviews are checked too")
+    p.add_argument("--json", action="store_true",
+                   help="print the verification as JSON (per spec: path, ok, totals and layers "
+                   "expected beside built, parity with --parity, errors) instead of the tables")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("run", help="validate, build, verify, train, evaluate and report")
@@ -612,6 +730,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-missing-baseline", action="store_true",
                    help="exit 0 when a gated metric has no comparable baseline (to bootstrap a "
                    "new spec); the verdict still says so in its first line")
+    p.add_argument("--reference", action="append", metavar="REF",
+                   help="drift guard: also judge against the runs stored for REF (a tag, "
+                   "branch or commit; last-tag: the newest tag) in the results history; "
+                   "repeatable")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="the results history for --reference (default: $HARNESS_DB, else "
+                   ".harness/history.sqlite)")
     p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("calibrate", help="choose each spec's CI schedule (epochs, seeds, "
@@ -637,7 +762,34 @@ def build_parser() -> argparse.ArgumentParser:
     _execution_options(p)
     _jobs_option(p)
     p.set_defaults(func=cmd_calibrate)
+
+    from .history.command import add_parser as add_history_parser
+
+    add_history_parser(sub)
+    from .history.publish import add_parser as add_publish_parser
+
+    add_publish_parser(sub)
     return parser
+
+
+def _verbosity_options(p: argparse.ArgumentParser, default: object) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=QUIET,
+                       default=default, help="print only errors and each command's final "
+                       "verdict or summary lines (no tables, no per-epoch progress)")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=VERBOSE,
+                       default=default, help="print more detail: Keras's own fit/evaluate "
+                       "lines, each data contract check, each layer while a run verifies")
+
+
+def _subparser_class(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """The subcommands' parser class: one-line usage errors, and ``common``'s options."""
+
+    class Sub(_Parser):
+        def __init__(self, **kwargs):
+            super().__init__(parents=[common], **kwargs)
+
+    return Sub
 
 
 def _execution_options(p: argparse.ArgumentParser) -> None:
@@ -690,7 +842,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _DEBUG = args.debug
     try:
-        return args.func(args)
+        with verbosity(args.verbosity):
+            return args.func(args)
     except SpecError as exc:
         if args.debug:
             raise

@@ -49,9 +49,10 @@ from .errors import UsageError
 from .figures import band_value, direction_text
 from .figures import label as figure_label
 from .power import detectable_effect, pooled_std
-from .results import load_results
+from .results import load_results, shown_path
 from .spec import Band, Spec
 from .stats import METRICS, Summary, one_sided_p, run_figures, summarize
+from .verbosity import say
 
 CHANCE_ACC = 0.50
 LN2 = math.log(2.0)  # binary cross-entropy of a classifier that always says 0.5
@@ -81,6 +82,8 @@ class Group:
         band: the band that applies to this schedule, or None.
         band_source: where the band is declared (``specs/x.yaml: ci.band``).
         notes: other things the verdict should say (incomplete runs left out, versions).
+        references: the drift guard's comparisons with named references (``--reference``),
+            one line each.
     """
 
     spec: Spec
@@ -93,6 +96,7 @@ class Group:
     band: Band | None = None
     band_source: str = ""
     notes: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
 
     @cached_property
     def complete(self) -> list[dict[str, Any]]:
@@ -510,21 +514,22 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
     groups = []
     for (name, _), members in buckets.items():
         spec = by_name[name]
+        where = shown_path(spec.path)  # the verdict names the spec file relative to the project
         if members[0]["spec"].get("hash") != spec.content_hash():
             changed = changed_sections(members[0], {"spec": {
                 "section_hashes": spec.section_hashes()}})
             not_comparable.append(
-                f"{name}: {len(members)} run(s) made with another version of {spec.path} "
+                f"{name}: {len(members)} run(s) made with another version of {where} "
                 f"({', '.join(changed) or 'spec hash'} changed): not comparable, not gated")
             continue
         group = Group(spec=spec, runs=sorted(members, key=lambda r: seeds_of([r])[0] or 0))
         schedule = members[0].get("schedule") or {}
         group.band = band_for(spec, schedule)
-        group.band_source = (f"{spec.path}: ci.band" if schedule.get("name") == "ci"
-                             else f"{spec.path}: band")
+        group.band_source = (f"{where}: ci.band" if schedule.get("name") == "ci"
+                             else f"{where}: band")
         if group.band is None and schedule.get("name") == "ci":
             shown = short(identity(members[0])["schedule"])
-            group.notes.append(f"no band applies: {spec.path} no longer declares this CI "
+            group.notes.append(f"no band applies: {where} no longer declares this CI "
                                f"schedule ({shown})")
         _attach_baseline(group, baseline_dir)
         incomplete = [r for r in members if r.get("status") not in ("complete", "nan_loss")]
@@ -541,7 +546,7 @@ def _attach_baseline(group: Group, baseline_dir: Path | None) -> None:
         group.baseline_note = "no baseline given"
         return
     stored = [r for r in baseline_runs(baseline_dir, group.spec) if r.get("status") == "complete"]
-    where = baseline_dir / group.spec.name / "runs"
+    where = shown_path(baseline_dir / group.spec.name / "runs")
     if not stored:
         group.baseline_note = f"no baseline: no complete runs in {where}"
         return
@@ -609,7 +614,7 @@ def _baseline_for_this_machine(group: Group, runs: list[dict[str, Any]]) -> list
             return own
         group.notes.append(f"{finding}; {len(own)} baseline run(s) of {here}, too few to judge "
                            f"against alone, so all are used: record more here with "
-                           f"harness calibrate {group.spec.path} --extend 8")
+                           f"harness calibrate {shown_path(group.spec.path)} --extend 8")
         return runs
     return runs
 
@@ -630,6 +635,8 @@ class Verdict:
         allow_missing_baseline: a gated metric without a comparable baseline does not fail the
             gate (``--allow-missing-baseline``, to bootstrap a new spec); the verdict still
             says so first.
+        judged_against: what the runs were compared with (the stored baseline, and each
+            ``--reference`` of the drift guard), one line each.
     """
 
     groups: list[Group]
@@ -637,6 +644,7 @@ class Verdict:
     not_comparable: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     allow_missing_baseline: bool = False
+    judged_against: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -660,7 +668,7 @@ class Verdict:
                 why = group.missing_why()
                 labels = ", ".join(METRICS[m][0] for m in metrics)
                 found.append(f"{group.spec.name} ({labels}): {why}; remedy: harness calibrate "
-                             f"{group.spec.path}")
+                             f"{shown_path(group.spec.path)}")
         if not self.groups:
             found += [f"{n.split(':')[0]}: nothing judged ({n.split(': ', 1)[1]})"
                       for n in self.not_comparable]
@@ -771,7 +779,8 @@ def power_lines(group: Group) -> list[str]:
             line += (f": WARNING: it cannot see a drop of {effect} "
                      + (f"(it would with {need} runs against this baseline)" if need else
                         "(not with any number of runs against this baseline: record more "
-                        f"baseline runs, harness calibrate {group.spec.path} --extend 16)"))
+                        f"baseline runs, harness calibrate {shown_path(group.spec.path)} "
+                        "--extend 16)"))
         lines.append(line)
     return lines
 
@@ -831,15 +840,16 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
                                "alpha": c.alpha, "detectable": c.detectable,
                                "min_effect": c.min_effect, "gated": metric in group.gated,
                                "verdict": c.verdict}
-        groups.append({"spec": group.spec.name, "path": str(group.spec.path),
+        groups.append({"spec": group.spec.name, "path": shown_path(group.spec.path),
                        "state": _state(group, failures), "failures": failures,
                        "runs": len(group.runs), "baseline_runs": len(group.baseline),
                        "baseline_note": group.baseline_note, "environment": group.environment,
-                       "notes": group.notes, "metrics": metrics})
+                       "notes": group.notes, "references": group.references,
+                       "metrics": metrics})
     return {"schema_version": 1, "state": verdict.state, "exit_code": exit_code,
             "headline": verdict.headline(), "missing_baseline": verdict.missing(),
             "groups": groups, "not_comparable": verdict.not_comparable,
-            "skipped": verdict.skipped}
+            "skipped": verdict.skipped, "judged_against": verdict.judged_against}
 
 
 def _state(group: Group, failures: list[str]) -> str:
@@ -861,6 +871,9 @@ def render_verdict(verdict: Verdict) -> str:
         summary.append([group.spec.name, len(group.runs), baseline, _state(group, failures)])
     if summary:
         lines += [_table(summary, ["spec", "runs", "baseline", "verdict"]), ""]
+    lines += [f"- judged against: {line}" for line in verdict.judged_against]
+    if verdict.judged_against:
+        lines.append("")
     for group, failures in zip(verdict.groups, verdict.failures, strict=True):
         lines += [f"## {group.spec.name}: {_state(group, failures)}", "",
                   f"- runs: {_describe_runs(group)}"]
@@ -878,6 +891,7 @@ def render_verdict(verdict: Verdict) -> str:
             lines.append(f"- band: {group.band.metric}{lower} in [{group.band.low:.2f}, "
                          f"{group.band.high:.2f}] ({group.band_source}), checked on the seed mean")
         lines += [f"- note: {n}" for n in group.notes]
+        lines += [f"- reference {line}" for line in group.references]
         lines += ["", metrics_table(group), ""]
         if failures:
             lines += ["Failures:", ""] + [f"- {f}" for f in failures] + [""]
@@ -917,7 +931,7 @@ def fresh_seeds(spec: Spec, count: int, baseline_dir: Path | None,
 
 def not_gated(specs: Sequence[Spec]) -> list[str]:
     """The specs without a ci section, each with why it is not gated (for the verdict)."""
-    return [f"{spec.name} ({spec.path}): "
+    return [f"{spec.name} ({shown_path(spec.path)}): "
             f"{'architecture only' if not spec.trains else 'no ci section'}, not gated"
             for spec in specs if spec.ci is None]
 
@@ -948,7 +962,6 @@ def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
         ci_options = replace(RunOptions.for_ci(spec), data=options.data, out=options.out,
                              mode=options.mode, deterministic=options.deterministic)
         chosen = fresh_seeds(spec, seeds or spec.ci.seeds, baseline_dir, start)
-        print(f"== {spec.name}: CI schedule, seed {', '.join(map(str, chosen))}", file=stream,
-              flush=True)
+        say(f"== {spec.name}: CI schedule, seed {', '.join(map(str, chosen))}", stream)
         tasks += [Task(spec, ci_options, seed) for seed in chosen]
     return run_tasks(tasks, jobs, stream), skipped

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import HarnessError, TrainingError, UsageError, error_line
+from .verbosity import QUIET, say
 
 if TYPE_CHECKING:  # pragma: no cover - the pipeline imports Keras; workers import it themselves
     from .pipeline import RunOptions
@@ -93,7 +94,7 @@ def _run_one(task: Task, stream: TextIO, models: Any) -> dict[str, Any]:
     except TrainingError as exc:
         if exc.results is None or exc.results.get("status") != "nan_loss":
             raise
-        print(f"seed {task.seed}: {exc}", file=stream, flush=True)
+        say(f"seed {task.seed}: {exc}", stream, at=QUIET)
         return exc.results
 
 
@@ -104,8 +105,8 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[dict[
     from .tfsetup import cores
 
     threads = max(1, cores() // jobs)
-    print(f"running {len(tasks)} run(s) in {jobs} processes, {threads} TensorFlow thread(s) "
-          "each", file=stream, flush=True)
+    say(f"running {len(tasks)} run(s) in {jobs} processes, {threads} TensorFlow thread(s) "
+        "each", stream)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(threads,))
     results: list[dict[str, Any] | None] = [None] * len(tasks)

@@ -24,17 +24,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ResultsError, RunInterrupted, TrainingError, UsageError
+from .history.record import record as record_history
 from .results import (
     SCHEMA_VERSION,
     environment,
     harness_version,
     load_results,
+    recorded_data,
+    recorded_path,
     utc_now,
     write_json_atomic,
 )
 from .runs import RUNS, claim_run, find_resumable, publish, release_run, this_process
 from .signals import deferred_interrupts
 from .spec import Band, Spec
+from .verbosity import QUIET, VERBOSE, say, shows
 
 if TYPE_CHECKING:  # pragma: no cover
     from .build import CompiledModels
@@ -177,6 +181,13 @@ def resumed_options(options: RunOptions, run_file: Path, previous: dict[str, Any
     if conflicts:
         raise UsageError(f"{run_file}: cannot resume with other options: {', '.join(conflicts)}; "
                          "leave them out to use the run's, or run without --resume")
+    was = merged.get("data")
+    if options.data is None and was is not None and not Path(was).exists():
+        checksum = str((previous.get("data") or {}).get("checksum"))[:12]
+        raise UsageError(f"{run_file}: run {previous.get('run_id')} read its data from {was} "
+                         f"(sha256 {checksum}...), which is not there from this folder (results "
+                         "name a file outside the project by its name only); pass --data PATH "
+                         "to resume")
     return dataclasses.replace(options, **merged)
 
 
@@ -277,6 +288,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
             if results["status"] == "complete":
                 results["checkpoint"] = None
             write_json_atomic(run_file, results)
+        record_history(results, run_file)
     except ResultsError as exc:
         if exc.errno == errno.ENOSPC:
             raise ResultsError(f"{exc}; free some space, then 'harness run {spec.path} --resume "
@@ -291,10 +303,9 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
         from .figures import test_metrics
 
         figures = "  ".join(f"{k} {v:.4f}" for k, v in test_metrics(results).items())
-        print(f"test: {figures}  ({results['test']['samples']} samples)", file=stream,
-              flush=True)
+        say(f"test: {figures}  ({results['test']['samples']} samples)", stream, at=QUIET)
     report = publish(folder, results)
-    print(f"report: {report}", file=stream, flush=True)
+    say(f"report: {report}", stream, at=QUIET)
     return results
 
 
@@ -317,7 +328,7 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
 
     mode = options.mode or DEFAULT_MODE
     seed = spec.train.seed if options.seed is None else options.seed
-    print(f"== {spec.name} ({spec.path}): seed {seed}, mode {mode}", file=stream, flush=True)
+    say(f"== {spec.name} ({spec.path}): seed {seed}, mode {mode}", stream)
     device = select_device(options.device)
     data = load_data(spec, options.data, batch_size=options.batch_size)
     for option, n, split in (("--train-samples", options.train_samples, "training"),
@@ -338,7 +349,11 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
     pretrained = pretrained_weights(spec, data)  # GloVe vectors: read before anything is built
     if previous is not None:
         check_same_data(run_file, previous, data)
-    print(f"data: {data.describe()}", file=stream, flush=True)
+    say(f"data: {data.describe()}", stream)
+    for check in contract:
+        say(f"  contract: {check['check']}: "
+            f"{(check['problem'] or 'ok') if check['ok'] else 'FAILED: ' + str(check['problem'])}",
+            stream, at=VERBOSE)
 
     # Hashes of the spec as written, before a batch_size override.
     hashes = spec.content_hash(), spec.section_hashes()
@@ -354,8 +369,12 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
                                 deterministic=options.deterministic)
     apply_pretrained(model, pretrained)  # on the model that trains (a reused one too)
     verification = verify_model(built, spec)
-    print(f"verify: {len(verification.rows)} layers match the spec, "
-          f"{verification.totals['total_params']:,} params", file=stream, flush=True)
+    say(f"verify: {len(verification.rows)} layers match the spec, "
+        f"{verification.totals['total_params']:,} params", stream)
+    if shows(VERBOSE):
+        from .verify import architecture_table
+
+        say(architecture_table(verification), stream, at=VERBOSE)
     check_free_space(folder, verification.totals["total_params"])
     epochs = options.epochs or train.epochs
     if previous is None:
@@ -363,15 +382,15 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
         results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
                                contract, verification, hashes)
         if pretrained:
-            results["data"]["pretrained"] = {name: info for name, (_, info) in pretrained.items()}
+            results["data"] = recorded_data({**results["data"], "pretrained": {
+                name: info for name, (_, info) in pretrained.items()}})
         return model, data, results, folder / RUNS / f"{run_id}.json", start
     if start.epochs_done:
         restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
                                                   start.epochs_done))
     results = load_results(run_file)  # as claim_run left it: running, with a "resumed" entry
     results["execution"]["device"] = device
-    print(f"resume: run {results['run_id']} from epoch {start.epochs_done} of {epochs}",
-          file=stream, flush=True)
+    say(f"resume: run {results['run_id']} from epoch {start.epochs_done} of {epochs}", stream)
     return model, data, results, run_file, start
 
 
@@ -427,14 +446,15 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, c
         "harness_version": harness_version(),
         "created_utc": utc_now(),
         "run_id": run_id,
-        "spec": {"name": spec.name, "path": spec.path, "hash": spec_hash,
+        "spec": {"name": spec.name, "path": recorded_path(spec.path), "hash": spec_hash,
                  "section_hashes": section_hashes,
                  "description": spec.description, "source": spec.source},
         "status": "running",
         "stop_reason": None,
         "process": this_process(),
-        # Absolute, so that --resume from another folder finds the same data.
-        "options": {"data": None if options.data is None else str(Path(options.data).resolve()),
+        # As results record paths (relative to the project, else the file's name: never the
+        # machine's absolute path); --resume outside the project then needs --data again.
+        "options": {"data": None if options.data is None else recorded_path(options.data),
                     "mode": mode,
                     "epochs": epochs, "train_samples": options.train_samples,
                     "test_samples": options.test_samples, "seed": seed,
@@ -445,11 +465,13 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, c
                       "batch_size": train.batch_size, "validation_split": train.validation_split,
                       "optimizer": train.optimizer, "loss": train.loss,
                       "metrics": list(train.metrics), "device": device},
-        "data": {"source": data.source, "checksum": data.checksum, "dataset": data.dataset,
-                 "validation": data.validation,
-                 "x_train_shape": data.x_train_shape, "x_test_shape": data.x_test_shape,
-                 "test_samples": data.test_samples(train.batch_size), **data.info,
-                 "contract": contract},
+        "data": recorded_data({
+            "source": data.source, "checksum": data.checksum, "dataset": data.dataset,
+            "validation": data.validation,
+            "x_train_shape": data.x_train_shape, "x_test_shape": data.x_test_shape,
+            "x_dtype": data.x_dtype,
+            "test_samples": data.test_samples(train.batch_size), **data.info,
+            "contract": contract}),
         "architecture": verification.as_dict(),
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),

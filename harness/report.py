@@ -315,13 +315,17 @@ def public_text(text: str) -> str:
 
 
 def data_source(source: Any) -> str:
-    """Where the data came from, without machine paths: ``archive:/x/aclImdb_v1.tar.gz`` ->
-    ``archive aclImdb_v1.tar.gz``; a name without a path as it is."""
+    """Where the data came from, without machine paths: ``archive:/x/aclImdb_v1.tar.gz`` and
+    ``archive:aclImdb_v1.tar.gz`` -> ``archive aclImdb_v1.tar.gz``; a name without a path as
+    it is."""
+    from .results import SOURCE_KINDS
+
     if source is None:
         return "-"
     text = str(source)
     kind, sep, rest = text.partition(":")
-    if sep and ("/" in rest or "\\" in rest) and "/" not in kind:
+    if sep and rest and (kind in SOURCE_KINDS or (("/" in rest or "\\" in rest)
+                                                  and "/" not in kind)):
         return f"{kind} {PurePath(rest.replace(chr(92), '/')).name}"
     if "/" in text:
         return PurePath(text).name
@@ -369,7 +373,8 @@ _DATA_FIELDS = (("num_words", "num_words {}"), ("maxlen", "maxlen {}"),
                 ("padding", "padding `{}`"), ("truncating", "truncating `{}`"),
                 ("representation", "representation `{}`"), ("lookback", "lookback {}"),
                 ("step", "step {}"), ("delay", "delay {}"), ("target", "target `{}`"),
-                ("validation_samples", "validation: the first {} training samples"))
+                ("validation_samples", "validation: the first {} training samples"),
+                ("x_dtype", "input dtype `{}`"))
 
 
 def _data_line(data: dict[str, Any]) -> str:

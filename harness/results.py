@@ -6,10 +6,21 @@ upgrades older ones, names the line of a hand-broken JSON file, and checks the t
 field the report and the gate read (:func:`check_results`). :func:`folder_lock` serializes
 writers of one reports folder across processes.
 
+Paths (:func:`recorded_path`): a results document never holds the machine's absolute path. A
+file under the project (the working directory the harness runs in) is recorded relative to it,
+in POSIX form (``specs/imdb_lstm.yaml``); a file outside it by its name alone
+(``aclImdb_v1_labeled.tar.gz``), which with its sha256 (``data.checksum``, the gate's data
+identity) says which file it was. This holds for ``spec.path``, ``options.data``,
+``data.source`` (``archive:aclImdb_v1_labeled.tar.gz``), ``data.file`` and a pretrained
+Embedding's ``file``.
+
 Schema history:
     0: per-epoch figures under Keras's log names: ``history.accuracy``/``val_accuracy`` and
        ``epoch_times`` (seconds, unit not in the name).
     1: the harness's standard terms: ``history.acc``/``val_acc`` and ``epoch_time_s``.
+    2: paths as above (schema 1 recorded absolute ones; the upgrade rewrites them, relative to
+       the working directory it runs in), and ``data.x_dtype``, the dtype of the model's input
+       arrays (``int32`` word indices, ``float32`` multi-hot or windows; absent when upgraded).
 """
 
 from __future__ import annotations
@@ -22,12 +33,12 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from .errors import ResultsError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_NAME = ".harness.lock"
 
 
@@ -152,8 +163,85 @@ def _from_v0(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 -> 2: absolute paths become what :func:`recorded_path` records (a bench
+    document is left as it is: its settings name the files its own report reads)."""
+    if data.get("kind") == "bench":
+        return data
+    if isinstance(data.get("spec"), dict) and data["spec"].get("path"):
+        data["spec"] = {**data["spec"], "path": recorded_path(data["spec"]["path"])}
+    if isinstance(data.get("options"), dict) and data["options"].get("data"):
+        data["options"] = {**data["options"], "data": recorded_path(data["options"]["data"])}
+    if isinstance(data.get("data"), dict):
+        data["data"] = recorded_data(data["data"])
+    return data
+
+
 # schema_version -> the step that brings a document of that version to the next one.
-_UPGRADES = {0: _from_v0}
+_UPGRADES = {0: _from_v0, 1: _from_v1}
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths, as results record them
+
+
+def relative_to_project(path: str | os.PathLike, root: str | os.PathLike | None = None
+                        ) -> str | None:
+    """``path`` relative to ``root`` (default: the working directory), POSIX form, when it is
+    under it; None when it is outside. Compared as written (``..`` resolved, links not
+    followed), so ``/x/project/../shared/f`` is outside ``/x/project``."""
+    base = os.path.abspath(root if root is not None else os.getcwd())
+    full = os.path.abspath(os.path.join(base, os.fspath(path)))
+    if full != base and not full.startswith(base.rstrip(os.sep) + os.sep):
+        return None
+    return Path(os.path.relpath(full, base)).as_posix()
+
+
+def recorded_path(path: str | os.PathLike, root: str | os.PathLike | None = None) -> str:
+    """How a results document names a file: relative to the project when under it
+    (``specs/imdb_lstm.yaml``), else its file name alone (``aclImdb_v1.tar.gz``: the sha256
+    beside it says which file it was); never the machine's absolute path."""
+    inside = relative_to_project(path, root)
+    if inside is not None:
+        return inside
+    return PurePath(os.fspath(path).replace("\\", "/")).name or os.fspath(path)
+
+
+def shown_path(path: str | os.PathLike, root: str | os.PathLike | None = None) -> str:
+    """How a verdict or message names a file the reader may act on (``harness calibrate
+    <spec>``): relative to the project when under it, else as given."""
+    return relative_to_project(path, root) or os.fspath(path)
+
+
+SOURCE_KINDS = ("archive", "folder", "file")  # data sources that name a path
+
+
+def recorded_source(source: str | None, root: str | os.PathLike | None = None) -> str | None:
+    """A data source (``archive:<path>``, ``folder:<path>``, ``file:<path>``, or a name such as
+    ``keras.datasets.imdb``) with its path as :func:`recorded_path` records it."""
+    if not source:
+        return source
+    kind, sep, rest = str(source).partition(":")
+    if sep and kind in SOURCE_KINDS and rest:
+        return f"{kind}:{recorded_path(rest, root)}"
+    return source
+
+
+def recorded_data(data: dict[str, Any], root: str | os.PathLike | None = None
+                  ) -> dict[str, Any]:
+    """A results document's ``data`` section with its paths as recorded: the source, a data
+    file (``file``) and each pretrained Embedding's ``file``."""
+    data = dict(data)
+    if isinstance(data.get("source"), str):
+        data["source"] = recorded_source(data["source"], root)
+    if isinstance(data.get("file"), str):
+        data["file"] = recorded_path(data["file"], root)
+    if isinstance(data.get("pretrained"), dict):
+        data["pretrained"] = {
+            name: ({**info, "file": recorded_path(info["file"], root)}
+                   if isinstance(info, dict) and isinstance(info.get("file"), str) else info)
+            for name, info in data["pretrained"].items()}
+    return data
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
@@ -237,22 +325,30 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _git_commit() -> str | None:
+# What the harness itself writes in a project: its reports and its results store. Changes there
+# are not the user's code changing, so they do not make a commit "dirty".
+OWN_OUTPUTS = (":(exclude)reports", ":(exclude).harness")
+
+
+def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        )
-        if out.returncode == 0:
-            commit = out.stdout.strip()
-            dirty = subprocess.run(
-                ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                text=True, timeout=5, cwd=Path(__file__).resolve().parent,
-            ).stdout.strip()
-            return commit + ("-dirty" if dirty else "")
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
-        pass
-    return None
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_state() -> dict[str, Any]:
+    """The git commit of the user's project (the working directory's repository), its branch
+    (None when detached) and whether tracked files other than the harness's own outputs
+    (``reports/``, ``.harness/``) differ from it; every value None outside a repository."""
+    commit = _git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "branch": None, "dirty": None}
+    branch = _git("rev-parse", "--abbrev-ref", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *OWN_OUTPUTS)
+    return {"commit": commit, "branch": None if branch in (None, "HEAD") else branch,
+            "dirty": bool(status)}
 
 
 def _nvidia_smi() -> list[dict[str, Any]]:
@@ -280,7 +376,8 @@ def environment(with_tensorflow: bool = True) -> dict[str, Any]:
     Returns a dict with ``python``, ``platform``, ``cpu`` (model, cores), ``numpy``,
     ``tensorflow``, ``keras``, ``cuda``/``cudnn`` (TensorFlow's build), ``gpus`` (name, compute
     capability, and total memory in bytes and driver version where ``nvidia-smi`` tells them),
-    ``git_commit``.
+    ``git_commit`` (the working directory's repository, ``-dirty`` when its tracked files other
+    than ``reports/`` and ``.harness/`` changed; see :func:`git_state`) and ``git_branch``.
     """
     import numpy as np
 
@@ -290,8 +387,11 @@ def environment(with_tensorflow: bool = True) -> dict[str, Any]:
         "cpu": {"model": _cpu_model(), "cores": os.cpu_count()},
         "numpy": np.__version__,
         "harness": harness_version(),
-        "git_commit": _git_commit(),
     }
+    git = git_state()
+    env["git_commit"] = (git["commit"] + ("-dirty" if git["dirty"] else "")
+                         if git["commit"] else None)
+    env["git_branch"] = git["branch"]
     if with_tensorflow:
         import keras
         import tensorflow as tf

@@ -1,4 +1,5 @@
-"""Train a built model on the spec's data, one line of progress per epoch.
+"""Train a built model on the spec's data, one line of progress per epoch (none with ``-q``;
+Keras's own lines too with ``-v``, :mod:`harness.verbosity`).
 
 Records every figure Keras logs per epoch (loss, each compile metric, their ``val_`` forms) under
 its Keras name, ``accuracy`` as ``acc`` (:data:`HISTORY_ALIASES`), and the epoch time (s); stops
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .figures import history_order
 from .signals import deferred_interrupts
+from .verbosity import keras_verbose, say
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -111,8 +113,7 @@ def _make_recorder(outcome: TrainOutcome, epochs: int, stream: TextIO,
                     outcome.history.setdefault(key, []).append(value)
                 outcome.epoch_time_s.append(elapsed)
                 figures = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
-                print(f"epoch {epoch + 1}/{epochs}  {figures}  {elapsed:.1f} s", file=stream,
-                      flush=True)
+                say(f"epoch {epoch + 1}/{epochs}  {figures}  {elapsed:.1f} s", stream)
                 if on_epoch is not None:
                     on_epoch(outcome)
 
@@ -165,7 +166,7 @@ def train_model(
             **data.fit_args(train),  # arrays and validation_split/_data, or batches and steps
             epochs=total,
             callbacks=[recorder],
-            verbose=0,
+            verbose=keras_verbose(),  # -v: Keras's own epoch lines too
             initial_epoch=outcome.epochs_done,
         )
     except KeyboardInterrupt as exc:
@@ -219,7 +220,7 @@ def evaluate_model(model: keras.Model, spec: Spec, data: Dataset) -> dict[str, A
     ``acc``), its ``samples`` (25,000 reviews unless sliced) and wall time ``time_s``."""
     t0 = time.perf_counter()
     values = model.evaluate(
-        **data.evaluate_args(spec.train.batch_size), verbose=0, return_dict=True
+        **data.evaluate_args(spec.train.batch_size), verbose=keras_verbose(), return_dict=True
     )
     values = {history_key(k): float(v) for k, v in values.items()}
     values = {k: values[k] for k in history_order(values)}

@@ -26,10 +26,14 @@ REAL_ARCHIVE = Path(
 
 @pytest.fixture(autouse=True)
 def _seeded(monkeypatch, tmp_path_factory):
-    """Seed every test, and keep the encoded-data cache out of the user's home."""
+    """Seed every test; keep the encoded-data cache out of the user's home and the results
+    history out of the project (runs record into a store of the session's own); a CI job's
+    step summary is not the tests' to write."""
     random.seed(0)
     np.random.seed(0)
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path_factory.getbasetemp() / "history.sqlite"))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ RESULTS = Path(__file__).resolve().parent / "data" / "results"
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("newer_schema.json", "written with results schema 2, this harness reads up to 1; upgrade "
+    ("newer_schema.json", "written with results schema 3, this harness reads up to 2; upgrade "
                           "keras-harness to read it"),
     ("broken.json", "line 4, column 3: broken JSON (Expecting ',' delimiter)"),
     ("wrong_type.json", "not a valid results file: history.val_acc[1]: input should be a valid "
@@ -196,3 +196,102 @@ def test_validate_as_json(capsys):
     assert document["schema_version"] == 1
     assert [(s["name"], s["trains"], s["gated"]) for s in document["valid"]] == [
         ("imdb_lstm", True, True), ("tiny_rnn", True, True)]
+
+
+# --- -q / -v, and verify --json ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "verbosity"), [
+    (["validate"], "normal"), (["-q", "validate"], "quiet"), (["validate", "-q"], "quiet"),
+    (["--verbose", "verify"], "verbose"), (["gate", "-v", "--run"], "verbose"),
+])
+def test_quiet_and_verbose_go_before_or_after_the_command(args, verbosity):
+    from harness.cli import build_parser
+    from harness.verbosity import NORMAL, QUIET, VERBOSE
+
+    levels = {"quiet": QUIET, "normal": NORMAL, "verbose": VERBOSE}
+    assert build_parser().parse_args(args).verbosity == levels[verbosity]
+
+
+def test_quiet_and_verbose_together_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "-q", "-v"])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_quiet_validate_and_verify_print_only_their_summary(harness, monkeypatch):
+    import os
+
+    from harness.verbosity import VERBOSITY_ENV
+
+    monkeypatch.delenv(VERBOSITY_ENV, raising=False)
+    result = harness("-q", "validate", "specs/imdb_lstm.yaml")
+    assert result.code == 0 and result.err == ""
+    (line,) = result.out.splitlines()
+    assert line.startswith("1 spec(s) valid in ")
+    result = harness("verify", "specs/imdb_lstm.yaml", "--quiet")
+    assert result.code == 0 and result.err == ""
+    (line,) = result.out.strip().splitlines()
+    assert line.startswith("1 of 1 spec(s) verified in ")
+    assert VERBOSITY_ENV not in os.environ  # the setting ends with the command
+    result = harness("-v", "validate", "specs/imdb_lstm.yaml")
+    assert "ok  specs/imdb_lstm.yaml" in result.out and "spec hash " in result.out
+
+
+def test_quiet_run_prints_the_test_and_report_lines_only(harness, tmp_path):
+    result = harness("-q", "run", SPECS / "good_tiny.yaml", "--data", TINY, "--out",
+                     tmp_path / "out", "--mode", "default")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["test", "report"], result.out
+    assert result.err == ""
+
+
+def test_verbose_run_adds_the_contract_the_layers_and_keras_lines(harness, tmp_path):
+    result = harness("run", SPECS / "good_tiny.yaml", "--data", TINY, "--out", tmp_path / "out",
+                     "--mode", "default", "-v")
+    assert result.code == 0, result.err
+    assert "epoch 1/2  loss" in result.out and "epoch 2/2  loss" in result.out
+    assert "  contract: token indices < Embedding input_dim: ok" in result.out
+    assert "| simple_rnn (SimpleRNN) |" in result.out  # the architecture table
+    assert "ms/step - acc: " in result.out  # Keras's own fit line (verbose=2)
+
+
+def test_verify_as_json_for_scripts(harness):
+    import json
+
+    result = harness("verify", "specs/imdb_lstm.yaml", SPECS / "bad_params.yaml", "--json",
+                     "--parity")
+    assert result.code == 1
+    document = json.loads(result.out)  # stdout is the document alone
+    assert document["schema_version"] == 1 and document["ok"] is False
+    assert document["verified"] == 1
+    good, bad = document["specs"]
+    assert (good["path"], good["name"], good["ok"], good["errors"]) == (
+        "specs/imdb_lstm.yaml", "imdb_lstm", True, [])
+    assert good["totals"]["total_params"] == {"expected": 328353, "actual": 328353,
+                                              "closed_form": 328353}
+    lstm = good["layers"][1]
+    assert (lstm["name"], lstm["type"]) == ("lstm", "LSTM")
+    assert lstm["output_shape"] == {"expected": [None, 32], "actual": [None, 32]}
+    assert lstm["params"] == {"expected": 8320, "actual": 8320, "closed_form": 8320}
+    (random,) = good["parity"]["inputs"]
+    assert random["inputs"] == "random inputs" and random["ok"]
+    assert [row["name"] for row in random["layers"]][:3] == ["embedding", "lstm", "dense"]
+    assert bad["ok"] is False and bad["parity"] is None  # a mismatch is not run for parity
+    assert bad["errors"][0] == "model.layers[1] (SimpleRNN): params differ: expected 25, built 24"
+    assert bad["layers"][1]["params"] == {"expected": 25, "actual": 24, "closed_form": 24}
+    assert result.error.startswith("error: 1 spec(s) do not match their models: ")
+
+
+def test_verify_as_json_lists_a_spec_keras_refuses_and_goes_on(harness):
+    import json
+
+    result = harness("verify", SPECS / "bad_units.yaml", "specs/notebook_simple_rnn.yaml",
+                     "--json")
+    assert result.code == 2  # a spec error, as without --json
+    refused, good = json.loads(result.out)["specs"]
+    assert refused["ok"] is False and refused["layers"] == []
+    assert "model.layers[1] (SimpleRNN): Keras refused it:" in refused["errors"][0]
+    assert good["ok"] is True

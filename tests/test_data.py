@@ -289,3 +289,58 @@ def test_unclosed_tags_do_not_make_tokenizing_quadratic():
     # 100,000 "<b" without a ">": the tag pattern used to rescan the tail from every "<" (minutes).
     assert tokenize("<b " * 100_000) == ["b"] * 100_000
     assert tokenize("a <br /> b <i>c</i> <d") == ["a", "b", "c", "d"]
+
+
+# --- the word index and decode: the data says what its indices mean ------------------------------
+
+WORD_INDEX = {"good": 4, "a": 5, "movie": 6, "bad": 7, "acting": 8, "and": 9, "boring": 10,
+              "cast": 11, "don't": 12, "dull": 13, "fine": 14, "fun": 15, "it": 16, "watch": 17}
+
+
+@pytest.mark.parametrize("source", ["tiny_folder", "tiny_archive"])
+def test_the_data_carries_its_word_index(source, request):
+    path = request.getfixturevalue(source)
+    data = load_imdb(_spec(num_words=8), path)
+    # every word of the training reviews, rank r -> r + 3, whatever num_words
+    assert data.word_index == WORD_INDEX
+    again = load_imdb(_spec(), path)  # from the cache
+    assert again.word_index == WORD_INDEX
+
+
+def test_decode_gives_the_words_back_as_the_keras_docs_do(tiny_folder):
+    data = load_imdb(_spec(), tiny_folder)
+    decoded = sorted(data.decode(row) for row in data.x_train)
+    assert decoded == ["? a bad movie", "? a good movie good acting",
+                       "? bad boring and dull don't watch it",
+                       "? good fun good cast a fine movie"]  # padding dropped, start is "?"
+    assert data.decode([1, 7, 2, 2]) == "? bad ? ?"  # out of vocabulary is "?" too
+    assert data.decode([0, 0, 1, 4]) == data.decode(np.array([1, 4], dtype=np.int32))
+
+
+def test_decode_after_the_num_words_cut_and_of_multi_hot_rows(tiny_folder):
+    cut = load_imdb(_spec(num_words=8), tiny_folder)
+    # "Dull." and "Superb cinema.": dull (13) is >= num_words, superb and cinema never trained
+    assert sorted(cut.decode(row) for row in cut.x_test) == [
+        "? ?", "? ? ?", "? bad movie bad ?", "? good ? ?"]
+    multi = load_imdb(_spec(num_words=20, representation="multi_hot"), tiny_folder)
+    # a multi-hot row holds each word once, in index order (most frequent first)
+    assert sorted(multi.decode(row) for row in multi.x_train)[0] == "? a movie bad"
+
+
+def test_x_dtype(tiny_folder):
+    assert load_imdb(_spec(), tiny_folder).x_dtype == "int32"
+    assert load_imdb(_spec(representation="multi_hot", num_words=20), tiny_folder).x_dtype \
+        == "float32"
+
+
+def test_decode_refuses_what_it_cannot_decode(tiny_folder):
+    from harness.data import Dataset
+
+    data = load_imdb(_spec(), tiny_folder)
+    with pytest.raises(DataError, match=r"decode takes one row of indices, got an array of "
+                                        r"shape \(4, 10\)"):
+        data.decode(data.x_train)
+    arrays = Dataset(x_train=np.zeros((1, 2)), y_train=None, x_test=np.zeros((1, 2)),
+                     y_test=None, source="file:x.npz", checksum=None, dataset="arrays")
+    with pytest.raises(DataError, match="data.dataset arrays has no word index"):
+        arrays.decode([1, 2])

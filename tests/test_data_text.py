@@ -238,15 +238,38 @@ def test_glove_file_is_found_by_environment(tiny_folder, monkeypatch):
     assert pretrained_weights(spec, data)["embedding"][1]["rows_filled"] == 5
 
 
-def test_pretrained_needs_a_word_index(tiny_folder, monkeypatch):
+def test_pretrained_vectors_follow_the_index_of_the_data(tiny_folder, monkeypatch):
     monkeypatch.setenv(GLOVE_ENV, str(GLOVE / "glove.tiny.4d.txt"))
     doc = load_spec(DATA / "specs" / "good_text_glove_tiny.yaml").model_dump(
         mode="json", exclude_unset=True)
     doc["data"] = {"dataset": "imdb", "num_words": 10, "maxlen": 8, "validation_samples": 2}
     spec = parse_spec(doc, "glove.yaml")
+    data = load_data(spec, tiny_folder)
+    # dataset imdb carries its word index too (rank r -> r + 3): good 4, a 5, movie 6, bad 7
+    # get their vectors; boring (10) is past input_dim, rows 0-3 (pad, start, OOV, -) stay 0
+    matrix, info = pretrained_weights(spec, data)["embedding"]
+    assert info["rows_filled"] == 4
+    np.testing.assert_allclose(matrix[4], [0.1, 0.2, 0.3, 0.4], rtol=1e-6)
+    assert not matrix[:4].any()
+    # a source without a word index cannot look vectors up by word
+    from harness.data import Dataset
+
+    arrays = Dataset(x_train=data.x_train, y_train=data.y_train, x_test=data.x_test,
+                     y_test=data.y_test, source="file:x.npz", checksum=None, dataset="arrays")
     with pytest.raises(DataError, match=r"^glove.yaml: model.layers\[0\].pretrained: GloVe "
-                       r"vectors are looked up by word, and data.dataset imdb has no word index"):
-        pretrained_weights(spec, load_data(spec, tiny_folder))
+                       r"vectors are looked up by word, and data.dataset arrays has no word "
+                       r"index"):
+        pretrained_weights(spec, arrays)
+
+
+def test_decode_gives_the_tokenized_words_back(tiny_folder):
+    data = load_imdb_text(_spec(train_samples=3, validation_samples=1), tiny_folder)
+    rows = [data.decode(row) for row in data.x_test]  # neg then pos, by file name
+    assert rows == ["bad movie bad acting", "dull", "good fine acting", ""]
+    assert data.x_dtype == "int32"
+    cut = load_imdb_text(_spec(num_words=8, train_samples=3, validation_samples=1), tiny_folder)
+    # the Tokenizer drops rarer words (no out-of-vocabulary index): they are simply gone
+    assert [cut.decode(row) for row in cut.x_test] == ["bad movie bad", "", "good", ""]
 
 
 def test_vectors_are_set_on_the_model_that_trains(tiny_folder, monkeypatch):

@@ -471,3 +471,24 @@ def test_the_verdict_as_json_for_scripts(tmp_path, capsys):
     assert best["current"]["n"] == 3 and best["baseline"]["n"] == 5
     assert best["detectable"] == pytest.approx(0.0221, abs=5e-5)
     assert (tmp_path / "v.md").read_text().startswith("# Accuracy gate: FAIL")
+
+
+def test_the_verdict_names_specs_and_baselines_relative_to_the_project(tmp_path, capsys):
+    # given as absolute paths under the working directory (as tox -e gate gives them), the
+    # verdict still names them relative to it: no machine path in a committed verdict
+    verdict = tmp_path / "v.md"
+    assert main(["gate", str(ROOT / SPEC), str(ROOT / "specs/imdb_gru.yaml"), "--results",
+                 str(ROOT / GATE / "same"), "--baseline", str(ROOT / GATE / "baseline"),
+                 "--verdict", str(verdict)]) == 0
+    text = verdict.read_text()
+    assert f"({SPEC}: ci.band)" in text
+    assert "- imdb_gru (specs/imdb_gru.yaml): no ci section, not gated" in text
+    assert str(ROOT) not in text
+
+
+def test_quiet_gate_prints_the_headline_and_the_summary_line(tmp_path, capsys):
+    assert _gate("-q", "--results", str(GATE / "same"), "--verdict", str(tmp_path / "v.md")) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["# Accuracy gate: PASS",
+                                f"gate: pass (1 group(s) judged); verdict in {tmp_path / 'v.md'}"]
+    assert (tmp_path / "v.md").read_text().startswith("# Accuracy gate: PASS\n\n| spec")

@@ -302,3 +302,32 @@ def test_tensorflow_error_in_training(harness, tmp_path, monkeypatch):
         f"epochs are kept in {out}/tiny_rnn/runs/")
     assert result.error.endswith(f"fix the cause, then 'harness run {GOOD} --resume --out {out}' "
                                  "goes on from there (--debug for more)")
+
+
+# --- what results record ------------------------------------------------------------------------
+
+
+def test_results_name_files_relative_to_the_project_or_by_name(harness, tmp_path, monkeypatch):
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    outside = tmp_path / "datasets" / "reviews"  # data outside the project
+    shutil.copytree(TINY, outside)
+    inside = _run(harness, GOOD.resolve(), tmp_path / "out", "--mode", "default")
+    assert inside.code == 0, inside.err
+    result = harness("run", GOOD.resolve(), "--data", outside, "--out", tmp_path / "out",
+                     "--mode", "default")
+    assert result.code == 0, result.err
+    text = (tmp_path / "out" / "tiny_rnn" / "results.json").read_text()
+    doc = json.loads(text)
+    assert doc["spec"]["path"] == "tests/data/specs/good_tiny.yaml"
+    assert doc["options"]["data"] == "reviews"
+    assert doc["data"]["source"] == "folder:reviews" and len(doc["data"]["checksum"]) == 64
+    assert doc["data"]["x_dtype"] == "int32"
+    assert str(tmp_path) not in text and str(root) not in text
+    report = (tmp_path / "out" / "tiny_rnn" / "report.md").read_text()
+    assert str(tmp_path) not in report and "input dtype `int32`" in report
+    # data inside the project (the first run): relative to it
+    docs = [json.loads(p.read_text()) for p in (tmp_path / "out" / "tiny_rnn" / "runs").glob(
+        "*.json")]
+    assert sorted(d["data"]["source"] for d in docs) == ["folder:reviews",
+                                                         "folder:tests/data/aclImdb_tiny"]

@@ -85,3 +85,85 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# --- paths: relative to the project, else the file's name; never the machine's absolute path ---
+
+
+@pytest.mark.parametrize(("path", "recorded", "shown"), [
+    ("specs/imdb_lstm.yaml", "specs/imdb_lstm.yaml", "specs/imdb_lstm.yaml"),
+    ("/project/specs/imdb_lstm.yaml", "specs/imdb_lstm.yaml", "specs/imdb_lstm.yaml"),
+    ("./reports/../specs/x.yaml", "specs/x.yaml", "specs/x.yaml"),
+    ("/project/../shared/datasets/aclImdb_v1.tar.gz", "aclImdb_v1.tar.gz",
+     "/project/../shared/datasets/aclImdb_v1.tar.gz"),
+    ("../shared/datasets/aclImdb_v1.tar.gz", "aclImdb_v1.tar.gz",
+     "../shared/datasets/aclImdb_v1.tar.gz"),
+    ("/project-other/data.npz", "data.npz", "/project-other/data.npz"),
+])
+def test_recorded_and_shown_paths(path, recorded, shown):
+    from harness.results import recorded_path, shown_path
+
+    assert recorded_path(path, root="/project") == recorded
+    assert shown_path(path, root="/project") == shown
+
+
+def test_recorded_source_keeps_its_kind():
+    from harness.results import recorded_source
+
+    assert recorded_source("archive:/elsewhere/aclImdb_v1.tar.gz", root="/project") == \
+        "archive:aclImdb_v1.tar.gz"
+    assert recorded_source("folder:/project/data/aclImdb", root="/project") == \
+        "folder:data/aclImdb"
+    assert recorded_source("keras.datasets.imdb", root="/project") == "keras.datasets.imdb"
+
+
+def test_schema_1_paths_are_upgraded_on_load(tmp_path, monkeypatch):
+    from harness.comparable import identity
+
+    project = tmp_path / "project"
+    (project / "specs").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    doc = json.loads((RESULTS / "small.json").read_text())
+    doc["schema_version"] = 1
+    del doc["data"]["x_dtype"]
+    doc["spec"]["path"] = str(project / "specs" / "good_tiny.yaml")
+    doc["options"] = {"data": str(project / ".." / "shared" / "aclImdb_v1.tar.gz")}
+    doc["data"].update(source=f"archive:{project}/../shared/aclImdb_v1.tar.gz",
+                       pretrained={"embedding": {"file": "/data/glove/glove.6B.100d.txt"}})
+    path = write_json_atomic(project / "reports" / "r.json", doc)
+    results = load_results(path)
+    assert results["schema_version"] == SCHEMA_VERSION == 2
+    assert results["spec"]["path"] == "specs/good_tiny.yaml"
+    assert results["options"]["data"] == "aclImdb_v1.tar.gz"
+    assert results["data"]["source"] == "archive:aclImdb_v1.tar.gz"
+    assert results["data"]["pretrained"]["embedding"]["file"] == "glove.6B.100d.txt"
+    assert "x_dtype" not in results["data"]  # not known for an old run: not made up
+    assert str(tmp_path) not in json.dumps(results)
+    # what the gate compares is untouched: spec hash, schedule, data checksum
+    assert identity(results) == identity(doc)
+
+
+def test_git_state_is_the_working_directory_project_and_ignores_its_own_reports(tmp_path,
+                                                                              monkeypatch):
+    import subprocess
+
+    from harness.results import git_state
+
+    monkeypatch.chdir(tmp_path)
+    assert git_state() == {"commit": None, "branch": None, "dirty": None}  # not a repository
+
+    def git(*args):
+        subprocess.run(["git", *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "work")
+    (tmp_path / "model.py").write_text("x = 1\n")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "report.md").write_text("old\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "c")
+    state = git_state()
+    assert state["branch"] == "work" and state["dirty"] is False and len(state["commit"]) == 40
+    (tmp_path / "reports" / "report.md").write_text("rewritten by harness run\n")
+    assert git_state()["dirty"] is False  # the harness's own writing is not dirt
+    (tmp_path / "model.py").write_text("x = 2\n")
+    assert git_state()["dirty"] is True

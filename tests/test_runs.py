@@ -227,6 +227,21 @@ def test_resume_on_other_data_leaves_the_run_resumable(harness, tmp_path):
     assert doc["status"] == "interrupted" and "resumed" not in doc
 
 
+def test_resume_of_a_run_on_data_outside_the_project_needs_its_data(harness, tmp_path):
+    # results name a data file outside the project by its name (and sha256) only
+    out = tmp_path / "out"
+    doc = _run_doc()
+    doc["options"]["data"] = "aclImdb_v1.tar.gz"
+    path = _write_run(out, doc)
+    result = harness("run", GOOD, "--out", out, "--resume")
+    assert result.code == 2
+    assert result.error == (f"error: {path}: run 20260102T030405Z-abc123 read its data from "
+                            "aclImdb_v1.tar.gz (sha256 feedfacecafe...), which is not there from "
+                            "this folder (results name a file outside the project by its name "
+                            "only); pass --data PATH to resume")
+    assert json.loads(path.read_text())["status"] == "interrupted"
+
+
 def test_a_run_whose_process_died_is_resumable(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()

@@ -11,6 +11,13 @@ One module per source, chosen by ``data.dataset`` (:data:`SOURCES`):
   (``--data``, ``$HARNESS_JENA_DATA``, ``$HARNESS_DATA_DIR``, the working directory);
 - ``arrays`` (:mod:`.arrays`): a user's ``.npz``.
 
+A text source's data carries its word index and decodes a row back into words::
+
+    data = load_data(load_spec("specs/imdb_lstm.yaml"), "aclImdb_v1.tar.gz")
+    data.word_index["movie"]        # rank r -> index r + 3 (0 pad, 1 start, 2 OOV)
+    data.decode(data.x_train[0])    # "? ..." the review's words, padding dropped
+    data.x_dtype                    # "int32", recorded as results["data"]["x_dtype"]
+
 What the data must satisfy before training is :mod:`harness.contract`'s. Nothing here imports
 Keras or TensorFlow until a source pads sequences or makes batches.
 """
@@ -33,6 +40,7 @@ from .imdb import (
     load_imdb,
     load_imdb_test_head,
     tokenize,
+    word_index_of,
 )
 from .text import Tokenizer, load_imdb_text, text_to_word_sequence
 from .timeseries import JENA_ENV, JENA_URL
@@ -84,5 +92,5 @@ __all__ = [
     "Dataset", "EncodedReviews", "ImdbData", "Tokenizer", "apply_pretrained", "cut_vocabulary",
     "embedding_matrix", "encode_reviews", "find_glove", "load_data", "load_imdb",
     "load_imdb_test_head", "load_imdb_text", "locate", "pretrained_weights",
-    "text_to_word_sequence", "tokenize",
+    "text_to_word_sequence", "tokenize", "word_index_of",
 ]

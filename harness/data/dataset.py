@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -49,6 +50,10 @@ class BatchSource(Protocol):
     def describe(self) -> str:
         """A few words for the run's ``data:`` line."""
 
+    @property
+    def dtype(self) -> str:
+        """The dtype of the batches' samples (``float32``)."""
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -63,7 +68,12 @@ class Dataset:
         info: the options the data was made with (recorded into the results).
         x_val, y_val: explicit validation arrays (``data.validation_samples``, an arrays file's
             ``x_val``); None: ``train.validation_split`` holds out the last fraction of x_train.
-        word_index: word -> index of a tokenized text source (to fill a pretrained Embedding).
+        word_index: word -> index of a text source, in the encoding's own convention: ``imdb``
+            rank r -> r + 3 (0 padding, 1 start, 2 out of vocabulary), as
+            ``keras.datasets.imdb.get_word_index()`` + ``index_from``; ``imdb_text`` the
+            Tokenizer's, rank r -> r (0 padding). Every word seen in the training reviews,
+            whatever ``num_words``. None for other sources (and for Keras's download when its
+            word index cannot be fetched). See :meth:`decode`.
         windows: the batch maker of a generator source, else None.
         dataset: the spec's ``data.dataset`` (imdb, imdb_text, jena_climate, arrays).
         unit: what one sample is, for messages (reviews, samples, windows).
@@ -94,6 +104,43 @@ class Dataset:
         if self.generator:
             return "generator"
         return "arrays" if self.x_val is not None else "split"
+
+    @property
+    def x_dtype(self) -> str:
+        """The dtype of the model's input arrays (``int32`` word indices, ``float32`` multi-hot
+        vectors or windows), as results record it (``data.x_dtype``)."""
+        if self.windows is not None:
+            return self.windows.dtype
+        assert self.x_train is not None
+        return str(self.x_train.dtype)
+
+    @cached_property
+    def _words_by_index(self) -> dict[int, str]:
+        return {index: word for word, index in (self.word_index or {}).items()}
+
+    def decode(self, row: Any) -> str:
+        """One encoded row (of ``x_train``, ``x_val``, ``x_test``, or a list of indices) back
+        into words, as the Keras docs decode ``keras.datasets.imdb``: padding (0) is dropped,
+        an index without a word (the start index 1 and out-of-vocabulary 2 of ``imdb``) is
+        ``?``. A multi-hot row gives the words it holds, in index order (most frequent first).
+
+        Example (the tiny test reviews, ``imdb``): ``data.decode([0, 0, 1, 5, 7, 6])`` ->
+        ``"? a bad movie"``.
+
+        Raises:
+            DataError: the source has no word index, or ``row`` is not one row of indices.
+        """
+        if self.word_index is None:
+            raise DataError(f"{self.source}: data.dataset {self.dataset} has no word index to "
+                            "decode with (imdb from Keras's download needs it online too)")
+        values = np.asarray(row)
+        if values.ndim != 1:
+            raise DataError(f"{self.source}: decode takes one row of indices, got an array of "
+                            f"shape {values.shape}; decode each row (data.decode(x[i]))")
+        if self.info.get("representation") == "multi_hot":
+            values = np.flatnonzero(values)
+        words = self._words_by_index
+        return " ".join(words.get(int(i), "?") for i in values if int(i) != 0)
 
     @property
     def x_train_shape(self) -> list[int]:

@@ -18,8 +18,13 @@ Options of the spec's ``data`` section beyond Keras's: ``reverse`` (every encode
 reviews are the validation set, the rest the training set: notebook 3.5's ``x_val =
 x_train[:10000]``) and ``train_samples: N`` (at most N training reviews after that hold-out).
 
+The data carries its word index (``data.word_index``: word -> index in the encoding above,
+rank r -> r + 3, every word of the training reviews whatever ``num_words``) and turns a row back
+into words (``data.decode(row)``, :meth:`harness.data.Dataset.decode`), as the Keras docs do
+with ``imdb.get_word_index()``.
+
 Encoding 50,000 reviews takes seconds; the encoded reviews (before the ``num_words`` cut and
-padding, which are cheap) are cached under ``HARNESS_CACHE_DIR`` (default
+padding, which are cheap) and the ranked words are cached under ``HARNESS_CACHE_DIR`` (default
 ``~/.cache/keras-harness``) in a file keyed by the archive's sha256 and the encoder's options, so a
 changed archive is never served stale. The cache lives outside the project: it is made from the
 reviews' text and must not be committed.
@@ -52,15 +57,15 @@ from .dataset import (
 
 DATA_ENV = "HARNESS_IMDB_DATA"
 __all__ = ["CACHE_ENV", "DATA_ENV", "EncodedReviews", "ImdbData", "encode_reviews", "load",
-           "load_imdb", "load_imdb_test_head", "read_reviews", "tokenize"]
+           "load_imdb", "load_imdb_test_head", "read_reviews", "tokenize", "word_index_of"]
 
 START_CHAR = 1
 OOV_CHAR = 2
 INDEX_FROM = 3
 SHUFFLE_SEED = 113  # keras.datasets.imdb.load_data(seed=113)
-# Bump when the tokenizer or the encoding changes: old cache files then miss instead of serving
-# differently encoded data.
-ENCODER_VERSION = 1
+# Bump when the tokenizer, the encoding or what is cached changes: old cache files then miss
+# instead of serving differently encoded data (2: the ranked words are cached too).
+ENCODER_VERSION = 2
 
 _MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 _TAG = re.compile(r"<[^>]*>")
@@ -138,11 +143,13 @@ def load_imdb(
     """
     path = path if path is not None else os.environ.get(DATA_ENV) or None
     if path is not None:
-        train, test, source, checksum = _encoded_from_stanford(Path(path), cache_dir)
+        train, test, source, checksum, words = _encoded_from_stanford(Path(path), cache_dir)
+        word_index: dict[str, int] | None = word_index_of(words)
     else:
         train, test = _encoded_from_keras()
         source, checksum = "keras.datasets.imdb", None
-    return _to_arrays(train, test, data_spec, source, checksum)
+        word_index = _keras_word_index()
+    return _to_arrays(train, test, data_spec, source, checksum, word_index)
 
 
 def load_imdb_test_head(
@@ -162,7 +169,7 @@ def load_imdb_test_head(
     Raises:
         DataError: as :func:`load_imdb` for a Stanford archive or folder.
     """
-    _, test, _, _ = _encoded_from_stanford(Path(path), cache_dir)
+    _, test, _, _, _ = _encoded_from_stanford(Path(path), cache_dir)
     head = test.head(n)
     return _input_array(head, data_spec), head.labels.astype(np.float32)
 
@@ -173,7 +180,9 @@ def load_imdb_test_head(
 
 def _encoded_from_stanford(
     path: Path, cache_dir: str | os.PathLike | None
-) -> tuple[EncodedReviews, EncodedReviews, str, str]:
+) -> tuple[EncodedReviews, EncodedReviews, str, str, list[str]]:
+    """Train and test reviews encoded, the source, the checksum and the ranked words (rank 1
+    first)."""
     if not path.exists():
         raise MissingDataFile(f"{path}: no such file or directory; {REMEDIES}")
     kind = "folder" if path.is_dir() else "archive"
@@ -181,11 +190,11 @@ def _encoded_from_stanford(
     cache_file = _cache_path(cache_dir, checksum)
     cached = _read_cache(cache_file, checksum)
     if cached is not None:
-        return (*cached, f"{kind}:{path}", checksum)
+        return (cached[0], cached[1], f"{kind}:{path}", checksum, cached[2])
     reviews = _read_reviews(path)
-    train, test = encode_reviews(reviews)
-    _write_cache(cache_file, checksum, train, test)
-    return train, test, f"{kind}:{path}", checksum
+    train, test, words = _encode(reviews)
+    _write_cache(cache_file, checksum, train, test, words)
+    return train, test, f"{kind}:{path}", checksum, words
 
 
 def _fingerprint(path: Path) -> str:
@@ -289,14 +298,26 @@ def encode_reviews(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReview
     Words are ranked by frequency over the training reviews (ties broken alphabetically); a word
     seen only in the test reviews gets OOV_CHAR.
     """
+    train, test, _ = _encode(reviews)
+    return train, test
+
+
+def word_index_of(ranked: list[str]) -> dict[str, int]:
+    """The word index of words ranked by frequency (most frequent first), in the encoding's
+    convention: rank r -> index r + 3 (``keras.datasets.imdb.get_word_index()`` + index_from)."""
+    return {word: rank + INDEX_FROM for rank, word in enumerate(ranked, start=1)}
+
+
+def _encode(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReviews, list[str]]:
+    """:func:`encode_reviews`, and the ranked words."""
     ordered = sorted(reviews, key=lambda r: (r[0] != "train", r[1], r[2]))
     tokens = [tokenize(r[3]) for r in ordered]
     counts: collections.Counter[str] = collections.Counter()
     for r, toks in zip(ordered, tokens, strict=True):
         if r[0] == "train":
             counts.update(toks)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    index = {word: rank + INDEX_FROM for rank, (word, _) in enumerate(ranked, start=1)}
+    ranked = [word for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    index = word_index_of(ranked)
 
     rng = np.random.RandomState(SHUFFLE_SEED)
     splits = []
@@ -308,7 +329,7 @@ def encode_reviews(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReview
         flat, offsets = offsets_of(seqs)
         labels = np.array([ordered[rows[j]][1] for j in order], dtype=np.int8)
         splits.append(EncodedReviews(flat, offsets, labels))
-    return splits[0], splits[1]
+    return splits[0], splits[1], ranked
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,24 +354,29 @@ def _cache_path(cache_dir: str | os.PathLike | None, checksum: str) -> Path:
     return cache_path(cache_dir, "imdb", _cache_meta(checksum))
 
 
-def _read_cache(path: Path, checksum: str) -> tuple[EncodedReviews, EncodedReviews] | None:
-    """The cached reviews, or None when missing, corrupt, or made from another archive."""
+def _read_cache(path: Path, checksum: str
+                ) -> tuple[EncodedReviews, EncodedReviews, list[str]] | None:
+    """The cached reviews and ranked words, or None when missing, corrupt, or made from
+    another archive."""
     z = read_cache(path, _cache_meta(checksum))
     if z is None:
         return None
     try:
         parts = [EncodedReviews(z[f"{s}_flat"], z[f"{s}_offsets"], z[f"{s}_labels"])
                  for s in ("train", "test")]
+        text = str(z["words"])
     except KeyError:
         return None
     for p in parts:
         if p.offsets[-1] != len(p.flat) or len(p.offsets) != len(p.labels) + 1:
             return None
-    return parts[0], parts[1]
+    return parts[0], parts[1], text.split("\n") if text else []
 
 
-def _write_cache(path: Path, checksum: str, train: EncodedReviews, test: EncodedReviews) -> None:
-    arrays = {}
+def _write_cache(path: Path, checksum: str, train: EncodedReviews, test: EncodedReviews,
+                 words: list[str]) -> None:
+    # No word holds "\n" (words are [a-z0-9'] runs), so the ranked words join into one string.
+    arrays = {"words": np.array("\n".join(words))}
     for name, part in (("train", train), ("test", test)):
         arrays.update(
             {f"{name}_flat": part.flat, f"{name}_offsets": part.offsets,
@@ -376,6 +402,18 @@ def _encoded_from_keras() -> tuple[EncodedReviews, EncodedReviews]:
     return _from_lists(xtr, ytr), _from_lists(xte, yte)
 
 
+def _keras_word_index() -> dict[str, int] | None:
+    """``keras.datasets.imdb.get_word_index()`` in the encoding's convention (rank + 3); None
+    when it cannot be downloaded (the arrays still load; ``decode`` then says why it cannot)."""
+    import keras
+
+    try:
+        ranks = keras.datasets.imdb.get_word_index()
+    except Exception:  # noqa: BLE001 - no network shows up as many exception types
+        return None
+    return {word: int(rank) + INDEX_FROM for word, rank in ranks.items()}
+
+
 def _from_lists(xs, ys) -> EncodedReviews:
     lengths = np.fromiter((len(x) for x in xs), dtype=np.int64, count=len(xs))
     offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -388,7 +426,8 @@ def _from_lists(xs, ys) -> EncodedReviews:
 
 
 def _to_arrays(
-    train: EncodedReviews, test: EncodedReviews, data_spec, source: str, checksum: str | None
+    train: EncodedReviews, test: EncodedReviews, data_spec, source: str, checksum: str | None,
+    word_index: dict[str, int] | None = None,
 ) -> Dataset:
     x_train, x_test = (_input_array(part, data_spec) for part in (train, test))
     y_train, y_test = (part.labels.astype(np.float32) for part in (train, test))
@@ -419,7 +458,7 @@ def _to_arrays(
         info["train_samples_cap"] = cap
     return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    source=source, checksum=checksum, info=info, x_val=x_val, y_val=y_val,
-                   dataset="imdb", unit="reviews")
+                   word_index=word_index, dataset="imdb", unit="reviews")
 
 
 def cut_vocabulary(flat: np.ndarray, num_words: int) -> np.ndarray:

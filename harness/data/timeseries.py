@@ -219,6 +219,11 @@ class Windows:
     def timesteps(self) -> int:
         return self.lookback // self.step
 
+    @property
+    def dtype(self) -> str:
+        """The dtype of the windows' samples (``float32``)."""
+        return str(self.data.dtype)
+
     def bounds(self, split: str) -> tuple[int, int]:
         """``(min_index, max_index)`` of a split, ``null`` resolved as the notebook does."""
         lo, hi = self.ranges[split]

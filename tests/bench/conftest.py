@@ -1,4 +1,6 @@
-"""Fixtures of the opt-in benchmarks: the real reviews, sliced, loaded once per spec."""
+"""Fixtures of the opt-in benchmarks: the real reviews, sliced, loaded once per spec; and
+pytest-benchmark's first ``--benchmark-compare`` run saved as the baseline instead of failing on
+an empty storage (:mod:`harness.benchmark_baseline`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import numpy as np
 import pytest
 
 from harness.bench import DEFAULT_TRAIN_SAMPLES, load_bench_data
+from harness.benchmark_baseline import pytest_collection_modifyitems  # noqa: F401 (a hook)
 
 # The slice the benchmarks train on; HARNESS_BENCH_TRAIN_SAMPLES changes it (runs with different
 # slices are not comparable with --benchmark-compare).

@@ -5,21 +5,36 @@ Not part of the default run (pyproject's addopts has --benchmark-skip, so these 
 and skipped without building anything). Run them with::
 
     pytest tests/bench --benchmark-only --benchmark-json=reports/bench/pytest-benchmark.json
-    pytest tests/bench --benchmark-only --benchmark-autosave            # store a baseline
     pytest tests/bench --benchmark-only --benchmark-compare --benchmark-compare-fail=median:15%
 
-``harness bench --benchmark-json FILE`` and ``harness report --benchmark-json FILE`` put the JSON
-in the benchmark report. A GPU case skips with the reason when no GPU is visible.
+The second command compares against the last stored run and fails on a slower median; the first
+time, with nothing stored, it saves the run as the baseline instead (tests/bench/conftest.py).
+
+One timing engine: these tests measure what ``harness bench`` measures, with its code. A
+training round is the epoch inside ``fit`` (validation included) of the same
+:func:`harness.bench.training_runner` after the same warm-up epoch, on the same slice, timed by
+its clock (:meth:`harness.bench.HarnessTraining.clock`, pytest-benchmark's timer here), for the
+same number of rounds; the median is ``harness bench``'s epoch time. Inference is the same
+warm-up and the same single ``predict_on_batch`` calls, timed one by one.
+A GPU case skips with the reason when no GPU is visible.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import pytest
 
-from harness.bench import LATENCY_BATCH_SIZES, HarnessTraining
+from harness.bench import (
+    EPOCH_CLOCK,
+    LATENCY_BATCH_SIZES,
+    BenchOptions,
+    inference_batch,
+    training_runner,
+    warm_up_inference,
+)
 from harness.machine import DEVICES, device_statuses
 from harness.spec import load_spec
 from harness.train import EXECUTION_MODES
@@ -30,8 +45,14 @@ ROOT = Path(__file__).resolve().parents[2]
 # generator, such as the Jena ones, are not timed here).
 BENCH_SPECS = os.environ.get("HARNESS_BENCH_SPECS", "imdb_simple_rnn.yaml,imdb_lstm.yaml,"
                              "imdb_gru.yaml,imdb_dense_baseline.yaml")
-SPECS = [load_spec(ROOT / "specs" / name) for name in BENCH_SPECS.split(",")]
-TRAIN_ROUNDS = 3  # timed epochs after the warm-up epoch
+# Parametrized by name (a string): pytest-benchmark writes the params into its JSON.
+SPEC_NAMES = [name.strip().removesuffix(".yaml") for name in BENCH_SPECS.split(",")]
+OPTIONS = BenchOptions()  # harness bench's defaults: rounds, timed epochs, latency repeats
+
+
+@functools.cache
+def _spec(name: str):
+    return load_spec(ROOT / "specs" / f"{name}.yaml")
 
 
 def _device(name: str):
@@ -48,44 +69,63 @@ def _record(benchmark, spec, device, mode, measure: str, samples: int, **extra) 
                                 samples_per_s=samples / median if median else None, **extra)
 
 
+def _time_with(benchmark, clock) -> None:
+    """Time the benchmark's rounds with ``clock`` instead of the wall clock.
+
+    pytest-benchmark reads its timer from this attribute for every round (``timer()`` before
+    and after the call); the test checks afterwards that each round is what the clock counted.
+    """
+    assert hasattr(benchmark, "_timer"), "pytest-benchmark changed: no BenchmarkFixture._timer"
+    benchmark._timer = clock
+
+
 @pytest.mark.parametrize("mode", list(EXECUTION_MODES))
 @pytest.mark.parametrize("device", list(DEVICES))
-@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
-def test_train_epoch(benchmark, bench_data, spec, device, mode):
-    """One training epoch through the harness (validation included), after a warm-up epoch."""
+@pytest.mark.parametrize("spec_name", SPEC_NAMES)
+def test_train_epoch(benchmark, bench_data, spec_name, device, mode):
+    """One training epoch through the harness (validation included), after a warm-up epoch:
+    ``harness bench``'s measurement, with its runner, clock and rounds."""
+    spec = _spec(spec_name)
     status = _device(device)
     data = bench_data(spec)
-    runner = HarnessTraining(spec, data, mode, status)
+    runner = training_runner("harness", spec, data, mode, status)
     runner.setup()
     benchmark.group = f"train epoch: {spec.name}"
-    benchmark.pedantic(runner.timed, args=(1,), rounds=TRAIN_ROUNDS, iterations=1)
+    _time_with(benchmark, runner.clock)
+    benchmark.pedantic(runner.timed, args=(OPTIONS.timed_epochs,), rounds=OPTIONS.rounds,
+                       iterations=1)
     trial = runner.trial
+    k = OPTIONS.timed_epochs
+    rounds = [sum(trial.epoch_time_s[i:i + k]) for i in range(0, len(trial.epoch_time_s), k)]
+    # every round is the epoch time harness bench records, not the whole fit call
+    assert benchmark.stats.stats.data == pytest.approx(rounds, rel=1e-9, abs=1e-9)
     val = int(len(data.x_train) * spec.train.validation_split)
-    _record(benchmark, spec, device, mode, "train_epoch", len(data.x_train) - val,
+    _record(benchmark, spec, device, mode, "train_epoch", (len(data.x_train) - val) * k,
+            clock=EPOCH_CLOCK, rounds=OPTIONS.rounds, timed_epochs=k,
             first_epoch_time_s=trial.first_epoch_s, jit_compile=trial.jit_compile,
-            train_samples=len(data.x_train) - val, val_samples=val)
-    assert len(trial.epoch_time_s) == TRAIN_ROUNDS
+            fit_call_time_s=trial.timed_s, train_samples=len(data.x_train) - val,
+            val_samples=val)
+    assert len(trial.epoch_time_s) == OPTIONS.rounds * k
 
 
 @pytest.mark.parametrize("batch_size", LATENCY_BATCH_SIZES)
 @pytest.mark.parametrize("mode", list(EXECUTION_MODES))
 @pytest.mark.parametrize("device", list(DEVICES))
-@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
-def test_inference_latency(benchmark, bench_data, spec, device, mode, batch_size):
-    """``model.predict_on_batch`` of one batch (latency per batch), after 3 warm-up calls."""
+@pytest.mark.parametrize("spec_name", SPEC_NAMES)
+def test_inference_latency(benchmark, bench_data, spec_name, device, mode, batch_size):
+    """``model.predict_on_batch`` of one batch (latency per batch): ``harness bench``'s warm-up
+    calls, then its number of calls, timed one by one."""
     import tensorflow as tf
 
-    from harness.build import build_model, compile_model
-
+    spec = _spec(spec_name)
     status = _device(device)
-    batch = bench_data(spec).x_test[:batch_size]
+    batch = inference_batch(bench_data(spec).x_test, batch_size)
     with tf.device(status.tf_device):
-        model = build_model(spec)
-        compile_model(model, spec, jit_compile=EXECUTION_MODES[mode])
-        for _ in range(3):
-            model.predict_on_batch(batch)
+        model = training_runner("harness", spec, bench_data(spec), mode, status).build()
+        warm_up_inference(model, batch)
         benchmark.group = f"inference: {spec.name}, batch {batch_size}"
-        result = benchmark(model.predict_on_batch, batch)
+        result = benchmark.pedantic(model.predict_on_batch, args=(batch,),
+                                    rounds=OPTIONS.latency_repeats, iterations=1)
     _record(benchmark, spec, device, mode, f"inference_batch_{batch_size}", batch_size,
             batch_size=batch_size, jit_compile=bool(model.jit_compile))
     assert result.shape == (batch_size, 1)
