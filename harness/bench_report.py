@@ -363,9 +363,14 @@ def method_section(results: dict[str, Any]) -> list[str]:
                      + ("; above the core count, other processes competed for the CPU: absolute "
                         "times are inflated and ratios noisy" if cores and max(load) > cores
                         else ""))
-    lines.append("- the pytest-benchmark tests (tests/bench) time the same epoch with the same "
-                 "clock, slice, warm-up and rounds; `pytest --benchmark-compare` tracks it "
-                 "between commits")
+    if s.get("full_epochs"):
+        lines.append("- the pytest-benchmark tests (tests/bench) time the same epoch with the same "
+                     "clock, but on the slice of `harness bench` without --full-epochs (its "
+                     "report), not on full epochs")
+    else:
+        lines.append("- the pytest-benchmark tests (tests/bench) time the same epoch with the same "
+                     "clock, slice, warm-up and rounds; `pytest --benchmark-compare` tracks it "
+                     "between commits")
     return _details("Method", lines)
 
 

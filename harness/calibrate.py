@@ -36,6 +36,7 @@ from typing import Any, TextIO
 from .comparable import device_of, identity
 from .errors import SpecError, UsageError
 from .power import Simulation, detectable_effect, pooled_std, simulate
+from .result_types import RunLike, RunResult, as_run
 from .spec import Spec
 from .stats import METRICS, run_figures
 from .verbosity import say
@@ -62,8 +63,11 @@ class Candidate:
     """A CI schedule under trial: its epochs, its runs (pilot and stored) and its cost."""
 
     epochs: int
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[RunResult] = field(default_factory=list)
     seconds_per_seed: float | None = None
+
+    def __post_init__(self) -> None:
+        self.runs = [as_run(r) for r in self.runs]
 
     def std(self, metric: str) -> float | None:
         values = [v for r in self.runs if (v := run_figures(r)[metric]) is not None]
@@ -90,13 +94,16 @@ class Calibration:
     spec: Spec
     candidates: list[Candidate]
     choice: Choice
-    baseline: list[dict[str, Any]]
+    baseline: list[RunResult]
     simulations: list[Simulation]
     alpha: float
     budget_s: float
     jobs: int | None
     pairing: list[str] = field(default_factory=list)
     extended: bool = False  # --extend: the ci section's schedule and seeds, not a choice
+
+    def __post_init__(self) -> None:
+        self.baseline = [as_run(r) for r in self.baseline]
 
 
 def _options(spec: Spec, base: Any, epochs: int) -> Any:
@@ -112,16 +119,16 @@ def _options(spec: Spec, base: Any, epochs: int) -> Any:
                    batch_size=ci.batch_size if ci else None, schedule="ci")
 
 
-def _stored(folder: Path, spec: Spec) -> list[dict[str, Any]]:
+def _stored(folder: Path, spec: Spec) -> list[RunResult]:
     """The complete runs stored for this version of the spec (its spec hash); runs of another
     version are not evidence about this one."""
     from .gate import baseline_runs
 
-    return [r for r in baseline_runs(folder, spec) if r.get("status") == "complete"
-            and (r.get("spec") or {}).get("hash") == spec.content_hash()]
+    return [r for r in baseline_runs(folder, spec) if r.status == "complete"
+            and r.spec.hash == spec.content_hash()]
 
 
-def _same_data(runs: list[dict[str, Any]], made: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _same_data(runs: list[RunResult], made: list[RunResult]) -> list[RunResult]:
     """The stored runs of the data the new runs were made with (its checksum)."""
     if not made:
         return runs
@@ -149,7 +156,7 @@ def check_calibratable(spec: Spec, baseline_dir: Path, extend: int | None) -> No
 
 
 def _train(spec: Spec, options: Any, seeds: Sequence[int], jobs: int | None,
-           stream: TextIO) -> tuple[list[dict[str, Any]], float]:
+           stream: TextIO) -> tuple[list[RunResult], float]:
     """Run the seeds; returns their results and the wall time per seed (s)."""
     from .parallel import Task, run_tasks
 
@@ -157,11 +164,11 @@ def _train(spec: Spec, options: Any, seeds: Sequence[int], jobs: int | None,
         return [], math.nan
     start = time.perf_counter()
     runs = run_tasks([Task(spec, options, s) for s in seeds], jobs, stream)
-    return runs, (time.perf_counter() - start) / len(seeds)
+    return [as_run(r) for r in runs], (time.perf_counter() - start) / len(seeds)
 
 
-def _next_seed(runs: Sequence[dict[str, Any]], floor: int = 0) -> int:
-    seeds = [(r.get("execution") or {}).get("seed") for r in runs]
+def _next_seed(runs: Sequence[RunResult], floor: int = 0) -> int:
+    seeds = [r.execution.seed for r in runs]
     return max([floor - 1, *(s for s in seeds if s is not None)]) + 1
 
 
@@ -197,7 +204,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
     stored = _stored(baseline_dir, spec)
     if extend is not None:
         run_options = _options(spec, options, spec.ci.epochs)
-        mine = [r for r in stored if r.get("schedule") == run_options.schedule_of(spec)]
+        mine = [r for r in stored if r.schedule.to_json_dict() == run_options.schedule_of(spec)]
         say(f"== {spec.name}: {extend} more seeds of the ci schedule on this machine", stream)
         runs, per_seed = _train(spec, run_options, range(_next_seed(stored), _next_seed(stored)
                                                          + extend), jobs, stream)
@@ -217,7 +224,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
     for epochs in trial:
         run_options = _options(spec, options, epochs)
         schedule = run_options.schedule_of(spec)
-        mine = [r for r in stored if r.get("schedule") == schedule]
+        mine = [r for r in stored if r.schedule.to_json_dict() == schedule]
         seeds = range(next_pilot, next_pilot + pilot_seeds)
         next_pilot += pilot_seeds
         say(f"== {spec.name}: pilot of {epochs} epoch(s), seed {seeds.start}-{seeds.stop - 1}"
@@ -231,7 +238,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
     if missing > 0:
         run_options = _options(spec, options, choice.epochs)
         start = _next_seed([r for r in chosen.runs
-                            if (r.get("execution") or {}).get("seed", 0) < PILOT_START])
+                            if r.execution.given("seed", 0) < PILOT_START])
         say(f"== {spec.name}: {missing} baseline seeds of the chosen schedule", stream)
         runs, _ = _train(spec, run_options, range(start, start + missing), jobs, stream)
         chosen.runs += runs
@@ -259,19 +266,19 @@ def _drop_other_pilots(folder: Path, spec: Spec, chosen: Candidate,
                        candidates: Sequence[Candidate]) -> None:
     """The baseline keeps only runs of the chosen schedule: the other pilots' run files move to
     ``<folder>/<spec>/pilot/`` (kept for the report, never compared)."""
-    keep = {r.get("run_id") for r in chosen.runs}
+    keep = {r.run_id for r in chosen.runs}
     runs_dir, pilot_dir = folder / spec.name / "runs", folder / spec.name / "pilot"
     for candidate in candidates:
         for run in candidate.runs:
-            if run.get("run_id") in keep:
+            if run.run_id in keep:
                 continue
-            for path in runs_dir.glob(f"*{run.get('run_id')}*.json"):
+            for path in runs_dir.glob(f"*{run.run_id}*.json"):
                 pilot_dir.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(path), pilot_dir / path.name)
 
 
 def _finish(spec: Spec, candidates: list[Candidate], choice: Choice,
-            baseline: list[dict[str, Any]], alpha: float, budget_s: float,
+            baseline: list[RunResult], alpha: float, budget_s: float,
             jobs: int | None) -> Calibration:
     higher = METRICS[choice.metric][1] > 0
     values = [v for r in baseline if (v := run_figures(r)[choice.metric]) is not None]
@@ -289,7 +296,7 @@ def _finish(spec: Spec, candidates: list[Candidate], choice: Choice,
                        pairing_lines(baseline, choice.metric, choice.seeds, alpha))
 
 
-def pairing_lines(runs: Sequence[dict[str, Any]], metric: str, seeds: int,
+def pairing_lines(runs: Sequence[RunLike], metric: str, seeds: int,
                   alpha: float) -> list[str]:
     """Whether paired seeds (the same seed run again, the test on the differences) would narrow
     the comparison: measured on the seeds stored from two machine kinds. Runs repeat exactly on
@@ -299,11 +306,11 @@ def pairing_lines(runs: Sequence[dict[str, Any]], metric: str, seeds: int,
     from .power import paired_detectable_effect
 
     by_kind: dict[str, dict[int, float]] = {}
-    for run in runs:
+    for run in map(as_run, runs):
         value = run_figures(run)[metric]
-        seed = (run.get("execution") or {}).get("seed")
+        seed = run.execution.seed
         if value is not None and seed is not None:
-            by_kind.setdefault(device_of(run.get("environment") or {}), {})[seed] = value
+            by_kind.setdefault(device_of(run.environment), {})[seed] = value
     kinds = sorted(by_kind)
     lines = []
     for i, a in enumerate(kinds):
@@ -404,8 +411,7 @@ def render(calibration: Calibration) -> str:
 
     c, spec = calibration.choice, calibration.spec
     label = METRICS[c.metric][0]
-    machine = device_of(calibration.baseline[-1].get("environment") or {}) \
-        if calibration.baseline else "?"
+    machine = device_of(calibration.baseline[-1].environment) if calibration.baseline else "?"
     cost = "" if not math.isfinite(c.seconds_per_seed) else (
         f" (about {c.seeds * c.seconds_per_seed / 60:.1f} min on {machine}, --jobs "
         f"{calibration.jobs or 'one per core'})")
@@ -440,8 +446,8 @@ def render(calibration: Calibration) -> str:
     lines += [tabulate(rows, headers=["epochs", "metric", "runs", "std", "s per seed",
                                       "seeds per CI run", "detectable (80%)"],
                        tablefmt="github", disable_numparse=True), ""]
-    seeds = sorted((r.get("execution") or {}).get("seed") for r in calibration.baseline)
-    kinds = sorted({device_of(r.get("environment") or {}) for r in calibration.baseline})
+    seeds = sorted(r.execution.seed for r in calibration.baseline)
+    kinds = sorted({device_of(r.environment) for r in calibration.baseline})
     lines += [f"Baseline: {len(calibration.baseline)} runs (seeds {seeds[0]}-{seeds[-1]}) on "
               f"{', '.join(kinds)}; same spec hash "
               f"{str(identity(calibration.baseline[0])['spec hash'])[:12]}.", ""]

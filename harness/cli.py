@@ -451,6 +451,7 @@ def _check_verdict_path(path: Path) -> None:
 def cmd_gate(args: argparse.Namespace) -> int:
     from .errors import NoBaseline, RegressionDetected
     from .gate import judge, load_run_files, make_groups, not_gated, render_verdict, run_ci
+    from .result_types import RunLike
     from .results import shown_path, utc_now, write_text_atomic
     from .spec import load_specs
 
@@ -473,14 +474,15 @@ def cmd_gate(args: argparse.Namespace) -> int:
         _quiet_tensorflow(now=False)  # training imports it where it runs (here or in workers)
         options = RunOptions(data=args.data, out=args.out, mode=args.mode,
                              deterministic=args.deterministic)
-        runs, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed,
+        made, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed,
                                jobs=args.jobs)
+        runs: list[RunLike] = list(made)
     else:
         files = load_run_files(args.results)
         if Path(args.verdict).resolve() in {f.resolve() for f, _ in files}:
             raise UsageError(f"--verdict {args.verdict}: is one of the results files to judge")
         runs = [doc for _, doc in files]
-        judged = {(r.get("spec") or {}).get("name") for r in runs}
+        judged = {doc.spec.name for _, doc in files}
         skipped = not_gated([s for s in specs if s.name not in judged])
         skipped += [f"{s.name} ({s.path}): gated, but no results of it among those given: "
                     "not judged" for s in specs if s.ci is not None and s.name not in judged]
@@ -497,21 +499,22 @@ def cmd_gate(args: argparse.Namespace) -> int:
         with open_store(args.db, create=False) as store:
             guard(verdict, references, store)
     text = render_verdict(verdict)
-    from .gate import verdict_document
+    path = write_text_atomic(args.verdict, text)  # first: a reader that leaves early costs
+    from .gate import verdict_document  # only output, never the verdict file
 
     if args.json:
-        _print_json(verdict_document(verdict))
+        _print_json(verdict_document(verdict).to_json_dict())
     elif shows(NORMAL):
         print(text)
     else:
         say(verdict.headline(), at=QUIET)  # -q: the verdict's first line; the rest is in --verdict
-    path = write_text_atomic(args.verdict, text)
     from .ci_summary import append_step_summary
     from .history.record import record as record_history
 
     append_step_summary(text)
     if verdict.groups:  # a verdict that judged nothing has nothing to keep
-        record_history({**verdict_document(verdict), "created_utc": utc_now()}, path)
+        record_history({**verdict_document(verdict).to_json_dict(), "created_utc": utc_now()},
+                       path)
     if verdict.failed:
         raise RegressionDetected(f"gate: {verdict.failure_count} failure(s): "
                                  + " | ".join(verdict.messages()) + f"; verdict in {path}")
@@ -839,7 +842,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     had no comparable baseline for a gated metric, 130 Ctrl-C)."""
     global _DEBUG
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would blame `harness`; the options belong to the command
+        parser.exit(2, f"error: harness {args.command}: unrecognized arguments: "
+                    f"{' '.join(unknown)} (see harness {args.command} --help)\n")
     _DEBUG = args.debug
     try:
         with verbosity(args.verbosity):
@@ -864,13 +870,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _ReaderMayLeave:
+    """Standard output that survives its reader going away (``harness gate ... | head -3``): the
+    rest of the output goes to the null device, and the command finishes its work (files,
+    verdicts, runs) and keeps its own exit code."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_left()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_left()
+
+    def _reader_left(self) -> None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def entry_point() -> None:
-    try:
-        code = main()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `harness gate ... | head -3`: the reader has gone, which is not an error; the null
-        # device takes what Python would still flush at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
+    sys.stdout = _ReaderMayLeave(sys.stdout)
+    code = main()
+    sys.stdout.flush()
     sys.exit(code)

@@ -15,44 +15,45 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from .result_types import Cpu, Environment, RunLike, as_run
 
-def device_of(environment: dict[str, Any]) -> str:
+
+def device_of(environment: Environment | dict[str, Any]) -> str:
     """The device a run trained on: its GPUs, else its CPU model and core count."""
-    gpus = environment.get("gpus") or []
-    if gpus:
-        return "GPU " + ", ".join(str(g.get("name", "?")) for g in gpus)
-    cpu = environment.get("cpu") or {}
-    return f"CPU {cpu.get('model', '?')} ({cpu.get('cores', '?')} cores)"
+    env = Environment.of(environment)
+    if env.gpus:
+        return "GPU " + ", ".join(str(g.given("name", "?")) for g in env.gpus)
+    cpu = env.cpu or Cpu()
+    return f"CPU {cpu.given('model', '?')} ({cpu.given('cores', '?')} cores)"
 
 
-def mode_of(results: dict[str, Any]) -> str:
+def mode_of(results: RunLike) -> str:
     """The execution mode (``xla``, ``default``), with ``, deterministic`` when op determinism
     was on."""
-    execution = results.get("execution") or {}
-    mode = str(execution.get("mode"))
-    return mode + (", deterministic" if execution.get("deterministic") else "")
+    execution = as_run(results).execution
+    return str(execution.mode) + (", deterministic" if execution.deterministic else "")
 
 
-def identity(results: dict[str, Any]) -> dict[str, Any]:
+def identity(results: RunLike) -> dict[str, Any]:
     """What must be equal for the accuracy and loss figures of two results to be compared.
 
     Keys: spec hash (model, data and train sections), schedule (epochs, batch_size, sample
     counts, validation_split), data checksum (sha256 of the archive).
     """
-    schedule = dict(results.get("schedule") or {})
-    schedule.pop("name", None)
+    run = as_run(results)
     return {
-        "spec hash": (results.get("spec") or {}).get("hash"),
-        "schedule": schedule or None,
-        "data checksum": (results.get("data") or {}).get("checksum"),
+        "spec hash": run.spec.hash,
+        "schedule": run.schedule.identity() or None,
+        "data checksum": run.data.checksum,
     }
 
 
-def timing_identity(results: dict[str, Any]) -> dict[str, Any]:
+def timing_identity(results: RunLike) -> dict[str, Any]:
     """What must be equal for the timings of two results to be compared: :func:`identity`,
     the device (the machine fingerprint: CPU model and cores, or GPU) and the execution mode."""
-    return {**identity(results), "device": device_of(results.get("environment") or {}),
-            "execution mode": mode_of(results)}
+    run = as_run(results)
+    return {**identity(run), "device": device_of(run.environment),
+            "execution mode": mode_of(run)}
 
 
 def short(value: Any) -> str:
@@ -64,17 +65,17 @@ def short(value: Any) -> str:
     return str(value)
 
 
-def changed_sections(results: dict[str, Any], other: dict[str, Any]) -> list[str]:
+def changed_sections(results: RunLike, other: RunLike) -> list[str]:
     """The spec sections (model, data, train) whose hashes differ between two results."""
-    mine = (results.get("spec") or {}).get("section_hashes") or {}
-    theirs = (other.get("spec") or {}).get("section_hashes") or {}
+    mine = as_run(results).spec.section_hashes
+    theirs = as_run(other).spec.section_hashes
     return [f"{key} section" for key in mine if key in theirs and mine[key] != theirs[key]]
 
 
-def differences(results: dict[str, Any], other: dict[str, Any],
-                timing: bool = False) -> list[str]:
+def differences(results: RunLike, other: RunLike, timing: bool = False) -> list[str]:
     """Why two results are not comparable (on accuracy, or on timings with ``timing``): one
     phrase per differing key; empty when they are comparable."""
+    results, other = as_run(results), as_run(other)
     key_of = timing_identity if timing else identity
     a, b = key_of(results), key_of(other)
     found = []
@@ -89,16 +90,16 @@ def differences(results: dict[str, Any], other: dict[str, Any],
     return found
 
 
-def environment(results: dict[str, Any]) -> dict[str, str]:
+def environment(results: RunLike) -> dict[str, str]:
     """The parts of a run's environment that the verdict lists: CPU (or GPU) device,
     TensorFlow and Keras versions, execution mode."""
-    env = results.get("environment") or {}
-    return {"device": device_of(env), "TensorFlow": str(env.get("tensorflow")),
-            "Keras": str(env.get("keras")), "mode": mode_of(results)}
+    run = as_run(results)
+    env = run.environment
+    return {"device": device_of(env), "TensorFlow": str(env.tensorflow),
+            "Keras": str(env.keras), "mode": mode_of(run)}
 
 
-def environment_differences(runs: Sequence[dict[str, Any]],
-                            baseline: Sequence[dict[str, Any]]) -> list[str]:
+def environment_differences(runs: Sequence[RunLike], baseline: Sequence[RunLike]) -> list[str]:
     """Where the baseline's environment differs from the runs under test, one line per part:
     ``TensorFlow: 2.21.0 here; baseline 2.20.0 (8 runs)``. Empty when every part is the same."""
     lines = []

@@ -18,7 +18,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from .result_types import (
+    BandVerdict,
+    ReferenceRecord,
+    RunFigures,
+    RunLike,
+    RunResult,
+    TestFigures,
+    as_run,
+)
 from .spec import BAND_METRIC, LOWER_IS_BETTER, Band
+
+ReferenceLike = ReferenceRecord | dict[str, Any]
+
+# What a figure is read from: a run (or a published reference in a run's layout), typed or as
+# a raw document (validated on entry).
+FigureSource = RunFigures | dict[str, Any]
+
+
+def as_figures(results: FigureSource) -> RunFigures:
+    """``results`` typed: a :class:`RunFigures` (a :class:`RunResult` is one) as it is, a raw
+    document validated as a run."""
+    return results if isinstance(results, RunFigures) else RunResult.model_validate(results)
 
 # Entries of a run's "test" that are not evaluated metrics.
 TEST_INFO = ("samples", "time_s")
@@ -50,20 +71,20 @@ def history_order(keys: Any) -> list[str]:
             + lead([k for k in keys if k.startswith("val_")], "val_loss"))
 
 
-def history_of(results: dict[str, Any]) -> dict[str, list[float]]:
+def history_of(results: FigureSource) -> dict[str, list[float]]:
     """A run's history in :func:`history_order`."""
-    history = results.get("history") or {}
+    history = as_figures(results).history
     return {k: history[k] for k in history_order(history)}
 
 
-def test_metrics(results: dict[str, Any]) -> dict[str, float]:
+def test_metrics(results: FigureSource) -> dict[str, float]:
     """The evaluated metrics of a run's test (loss, acc, mae, ...), without samples and time."""
-    test = results.get("test") or {}
+    test = (as_figures(results).test or TestFigures()).items()
     return {k: float(test[k]) for k in history_order(test) if k not in TEST_INFO
             and isinstance(test[k], (int, float)) and not isinstance(test[k], bool)}
 
 
-def figure(results: dict[str, Any], name: str, lower: bool | None = None) -> float | None:
+def figure(results: FigureSource, name: str, lower: bool | None = None) -> float | None:
     """The figure ``name`` (``best_val_acc``, ``final_loss``, ``test_mae``) of a run; None when
     the run did not record that metric (or ``name`` is not a figure's name).
 
@@ -74,6 +95,7 @@ def figure(results: dict[str, Any], name: str, lower: bool | None = None) -> flo
     if match is None:
         return None
     kind, key = match.groups()
+    results = as_figures(results)
     if kind == "test":
         return test_metrics(results).get(key)
     values = history_of(results).get(key) or []
@@ -86,18 +108,21 @@ def figure(results: dict[str, Any], name: str, lower: bool | None = None) -> flo
     return values[epoch - 1]
 
 
-def band_value(band: Band, results: dict[str, Any]) -> float | None:
+def band_value(band: Band, results: FigureSource) -> float | None:
     """The figure a band checks, in the band's direction; None when the run lacks it."""
     return figure(results, band.metric, band.lower_is_better)
 
 
-def stored_band(band: dict[str, Any] | None) -> Band | None:
+def stored_band(band: BandVerdict | dict[str, Any] | None) -> Band | None:
     """The :class:`Band` of a results document's band verdict (None: none, or unreadable)."""
-    if not band or not band.get("metric"):
+    if not band:
         return None
     try:
-        return Band.model_validate({k: band[k] for k in ("metric", "low", "high", "direction")
-                                    if band.get(k) is not None})
+        stored = BandVerdict.of(band)
+        if not stored.metric:
+            return None
+        fields = {k: getattr(stored, k) for k in ("metric", "low", "high", "direction")}
+        return Band.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValueError:
         return None
 
@@ -122,14 +147,14 @@ def validated_keys(*histories: dict[str, list[float]]) -> list[str]:
     return validated or keys
 
 
-def reference_run(reference: dict[str, Any] | None) -> dict[str, Any]:
+def reference_run(reference: ReferenceLike | None) -> RunFigures:
     """A published reference (``spec.reference`` as stored with a run) in a run's layout:
     ``history``, and ``test`` from its ``test`` figures and ``test_acc``."""
-    reference = reference or {}
-    test = dict(reference.get("test") or {})
-    if reference.get("test_acc") is not None:
-        test.setdefault("acc", reference["test_acc"])
-    return {"history": reference.get("history") or {}, "test": test}
+    ref = ReferenceRecord.of(reference)
+    test: dict[str, Any] = dict(ref.test)
+    if ref.test_acc is not None:
+        test.setdefault("acc", ref.test_acc)
+    return RunFigures(history=ref.history or {}, test=TestFigures.model_validate(test))
 
 
 def ordered_keys(keys: list[str], first: str | None = None) -> list[str]:
@@ -138,10 +163,11 @@ def ordered_keys(keys: list[str], first: str | None = None) -> list[str]:
     return list(dict.fromkeys([*lead, *keys]))
 
 
-def headline(results: dict[str, Any]) -> tuple[str, bool] | None:
+def headline(results: RunLike) -> tuple[str, bool] | None:
     """The figure that sums a run up, with whether lower is better: its band's metric, else the
     best value of its first validated metric (accuracy first), else its first test metric."""
-    band = stored_band(results.get("band"))
+    results = as_run(results)
+    band = stored_band(results.band)
     if band is not None:
         return band.metric, band.lower_is_better
     keys = ordered_keys(validated_keys(history_of(results)))
@@ -151,6 +177,7 @@ def headline(results: dict[str, Any]) -> tuple[str, bool] | None:
     return (f"test_{tested[0]}", lower_is_better(tested[0])) if tested else None
 
 
-__all__ = ["TEST_INFO", "band_value", "best_epoch", "direction_text", "figure", "headline",
+__all__ = ["TEST_INFO", "FigureSource", "as_figures", "band_value", "best_epoch",
+           "direction_text", "figure", "headline",
            "history_of", "history_order", "label", "lower_is_better", "ordered_keys",
            "reference_run", "stored_band", "test_metrics", "validated_keys"]

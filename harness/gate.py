@@ -49,7 +49,16 @@ from .errors import UsageError
 from .figures import band_value, direction_text
 from .figures import label as figure_label
 from .power import detectable_effect, pooled_std
-from .results import load_results, shown_path
+from .result_types import (
+    GroupVerdict,
+    MetricVerdict,
+    RunLike,
+    RunResult,
+    SummaryRecord,
+    VerdictDocument,
+    as_run,
+)
+from .results import load_run, shown_path
 from .spec import Band, Spec
 from .stats import METRICS, Summary, one_sided_p, run_figures, summarize
 from .verbosity import say
@@ -87,10 +96,10 @@ class Group:
     """
 
     spec: Spec
-    runs: list[dict[str, Any]]
-    baseline: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[RunResult]
+    baseline: list[RunResult] = field(default_factory=list)
     baseline_note: str | None = None
-    timing_baseline: list[dict[str, Any]] = field(default_factory=list)
+    timing_baseline: list[RunResult] = field(default_factory=list)
     timing_note: str | None = None
     environment: list[str] = field(default_factory=list)
     band: Band | None = None
@@ -98,9 +107,15 @@ class Group:
     notes: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Runs handed in as raw documents (the store's rows, a test's) are read typed.
+        self.runs = [as_run(r) for r in self.runs]
+        self.baseline = [as_run(r) for r in self.baseline]
+        self.timing_baseline = [as_run(r) for r in self.timing_baseline]
+
     @cached_property
-    def complete(self) -> list[dict[str, Any]]:
-        return [r for r in self.runs if r.get("status") == "complete"]
+    def complete(self) -> list[RunResult]:
+        return [r for r in self.runs if r.status == "complete"]
 
     @cached_property
     def summaries(self) -> dict[str, Summary | None]:
@@ -156,7 +171,7 @@ class Group:
         names = [m for m in METRICS if self.min_effect[m] is not None]
         if not self.records_acc():
             names = [m for m in names if m not in ACCURACY_METRICS]
-        if not any((r.get("history") or {}).get("val_acc") for r in self.runs):
+        if not any(r.history.get("val_acc") for r in self.runs):
             names = [m for m in names if not m.endswith("val_acc")]
         return names
 
@@ -197,11 +212,11 @@ class Group:
         return detectable_effect(std, current.n, baseline.n, self.metric_alpha)
 
 
-def seeds_of(runs: Sequence[dict[str, Any]]) -> list[int]:
-    return [(r.get("execution") or {}).get("seed") for r in runs]
+def seeds_of(runs: Sequence[RunLike]) -> list[int | None]:
+    return [as_run(r).execution.seed for r in runs]
 
 
-def _seed_list(runs: Sequence[dict[str, Any]]) -> str:
+def _seed_list(runs: Sequence[RunResult]) -> str:
     return ", ".join(str(s) for s in seeds_of(runs))
 
 
@@ -250,7 +265,7 @@ def compare(group: Group, metric: str) -> Comparison:
         if metric != "epoch_time_s" and not group.records_acc():
             verdict = "not recorded"  # metrics: [] or others: no accuracy to gate
         elif metric.endswith("val_acc") and not any(
-                (r.get("history") or {}).get("val_acc") for r in group.runs):
+                r.history.get("val_acc") for r in group.runs):
             verdict = "not recorded"  # a spec without validation_split has no val_acc
         elif current is None:
             verdict = "no result"
@@ -306,9 +321,9 @@ class CompleteRuns:
     """At least one run finished (a NaN loss is reported by :class:`FiniteLoss`)."""
 
     def __call__(self, group: Group) -> str | None:
-        if group.complete or any(r.get("status") == "nan_loss" for r in group.runs):
+        if group.complete or any(r.status == "nan_loss" for r in group.runs):
             return None
-        statuses = ", ".join(sorted({str(r.get("status")) for r in group.runs}))
+        statuses = ", ".join(sorted({str(r.status) for r in group.runs}))
         return f"no complete run among {len(group.runs)} (status {statuses})"
 
 
@@ -317,10 +332,10 @@ class FiniteLoss:
     """No run stopped because its loss became NaN or infinite (train.py records ``nan_loss``)."""
 
     def __call__(self, group: Group) -> str | None:
-        bad = [r for r in group.runs if r.get("status") == "nan_loss"]
+        bad = [r for r in group.runs if r.status == "nan_loss"]
         if not bad:
             return None
-        first = bad[0].get("stop_reason") or "loss became NaN"
+        first = bad[0].stop_reason or "loss became NaN"
         return (f"NaN or infinite loss in {len(bad)} of {len(group.runs)} runs (seed "
                 f"{_seed_list(bad)}); seed {seeds_of(bad)[0]}: {first}")
 
@@ -335,8 +350,8 @@ class StuckAtChance:
     acc_tol: float = 0.02
     loss_tol: float = 0.02
 
-    def stuck(self, run: dict[str, Any]) -> tuple[float, float] | None:
-        history = run.get("history") or {}
+    def stuck(self, run: RunLike) -> tuple[float, float] | None:
+        history = as_run(run).history
         val_acc = history.get("val_acc") or history.get("acc") or []
         loss = history.get("loss") or []
         if len(val_acc) < self.epoch or len(loss) < self.epoch:
@@ -430,14 +445,14 @@ class CurveCheck:
         return None
 
 
-def _epochs(runs: Sequence[dict[str, Any]]) -> int:
-    return min(len((r.get("history") or {}).get("loss") or []) for r in runs)
+def _epochs(runs: Sequence[RunResult]) -> int:
+    return min(len(r.history.get("loss") or []) for r in runs)
 
 
-def _at_epoch(runs: Sequence[dict[str, Any]], key: str, epoch: int) -> list[float]:
+def _at_epoch(runs: Sequence[RunResult], key: str, epoch: int) -> list[float]:
     values = []
     for r in runs:
-        seq = (r.get("history") or {}).get(key) or []
+        seq = r.history.get(key) or []
         if len(seq) >= epoch and math.isfinite(seq[epoch - 1]):
             values.append(seq[epoch - 1])
     return values
@@ -454,14 +469,14 @@ def checks_for(spec: Spec) -> list[Check]:
 # Grouping results files into groups
 
 
-def load_run_files(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, Any]]]:
+def load_run_files(paths: Sequence[str | Path]) -> list[tuple[Path, RunResult]]:
     """Results documents of files and folders (a folder: every ``runs/*.json`` under it).
 
     Raises:
         UsageError: a path that does not exist, or a folder without run files.
         ResultsError: a file that is not a readable results file.
     """
-    found: list[tuple[Path, dict[str, Any]]] = []
+    found: list[tuple[Path, RunResult]] = []
     seen: set[Path] = set()
     for path in map(Path, paths):
         if path.is_dir():
@@ -475,17 +490,17 @@ def load_run_files(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, An
         for f in files:
             if f.resolve() not in seen:  # a file given also through its folder counts once
                 seen.add(f.resolve())
-                found.append((f, load_results(f)))
+                found.append((f, load_run(f)))
     return found
 
 
-def baseline_runs(folder: Path, spec: Spec) -> list[dict[str, Any]]:
+def baseline_runs(folder: Path, spec: Spec) -> list[RunResult]:
     """Every run file stored for the spec under ``folder/<spec name>/runs/``."""
     runs_dir = folder / spec.name / "runs"
-    return [load_results(f) for f in sorted(runs_dir.glob("*.json"))] if runs_dir.is_dir() else []
+    return [load_run(f) for f in sorted(runs_dir.glob("*.json"))] if runs_dir.is_dir() else []
 
 
-def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
+def make_groups(runs: Sequence[RunLike], specs: Sequence[Spec],
                 baseline_dir: Path | None) -> tuple[list[Group], list[str]]:
     """Group runs by spec and identity, and give each group its baseline and band.
 
@@ -499,13 +514,13 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
     from .pipeline import band_for
 
     by_name = {s.name: s for s in specs}
-    buckets: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    buckets: dict[tuple[str | None, str], list[RunResult]] = {}
     not_comparable: list[str] = []
-    for run in runs:
-        name = (run.get("spec") or {}).get("name")
-        spec = by_name.get(name)
+    for run in map(as_run, runs):
+        name = run.spec.name
+        spec = by_name.get(name) if name is not None else None
         if spec is None:
-            raise UsageError(f"results of spec '{name}' ({run.get('run_id')}): no spec of that "
+            raise UsageError(f"results of spec '{name}' ({run.run_id}): no spec of that "
                              f"name among {', '.join(s.path for s in specs)}; pass its spec file "
                              "too, or only the results of the specs given (a folder such as "
                              "<baseline>/<spec name>)")
@@ -513,9 +528,9 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
         buckets.setdefault(key, []).append(run)
     groups = []
     for (name, _), members in buckets.items():
-        spec = by_name[name]
+        spec = by_name[str(name)]
         where = shown_path(spec.path)  # the verdict names the spec file relative to the project
-        if members[0]["spec"].get("hash") != spec.content_hash():
+        if members[0].spec.hash != spec.content_hash():
             changed = changed_sections(members[0], {"spec": {
                 "section_hashes": spec.section_hashes()}})
             not_comparable.append(
@@ -523,20 +538,20 @@ def make_groups(runs: Sequence[dict[str, Any]], specs: Sequence[Spec],
                 f"({', '.join(changed) or 'spec hash'} changed): not comparable, not gated")
             continue
         group = Group(spec=spec, runs=sorted(members, key=lambda r: seeds_of([r])[0] or 0))
-        schedule = members[0].get("schedule") or {}
-        group.band = band_for(spec, schedule)
-        group.band_source = (f"{where}: ci.band" if schedule.get("name") == "ci"
+        schedule = members[0].schedule
+        group.band = band_for(spec, schedule.to_json_dict())
+        group.band_source = (f"{where}: ci.band" if schedule.name == "ci"
                              else f"{where}: band")
-        if group.band is None and schedule.get("name") == "ci":
+        if group.band is None and schedule.name == "ci":
             shown = short(identity(members[0])["schedule"])
             group.notes.append(f"no band applies: {where} no longer declares this CI "
                                f"schedule ({shown})")
         _attach_baseline(group, baseline_dir)
-        incomplete = [r for r in members if r.get("status") not in ("complete", "nan_loss")]
+        incomplete = [r for r in members if r.status not in ("complete", "nan_loss")]
         if incomplete:
             group.notes.append(f"left out: {len(incomplete)} run(s) that did not finish (seed "
                                f"{_seed_list(incomplete)}, status "
-                               f"{', '.join(sorted({str(r.get('status')) for r in incomplete}))})")
+                               f"{', '.join(sorted({str(r.status) for r in incomplete}))})")
         groups.append(group)
     return groups, not_comparable
 
@@ -545,17 +560,17 @@ def _attach_baseline(group: Group, baseline_dir: Path | None) -> None:
     if baseline_dir is None:
         group.baseline_note = "no baseline given"
         return
-    stored = [r for r in baseline_runs(baseline_dir, group.spec) if r.get("status") == "complete"]
+    stored = [r for r in baseline_runs(baseline_dir, group.spec) if r.status == "complete"]
     where = shown_path(baseline_dir / group.spec.name / "runs")
     if not stored:
         group.baseline_note = f"no baseline: no complete runs in {where}"
         return
     # A run is not evidence against itself: runs under test that are baseline runs are left
     # out of the baseline (``gate --results <baseline>/...`` would otherwise always pass).
-    tested = {r.get("run_id") for r in group.runs}
-    own = [r for r in stored if r.get("run_id") in tested]
+    tested = {r.run_id for r in group.runs}
+    own = [r for r in stored if r.run_id in tested]
     if own:
-        stored = [r for r in stored if r.get("run_id") not in tested]
+        stored = [r for r in stored if r.run_id not in tested]
         group.notes.append(f"{len(own)} of the runs under test are baseline runs from {where}; "
                            "they are left out of the baseline")
         if not stored:
@@ -581,19 +596,19 @@ def _attach_baseline(group: Group, baseline_dir: Path | None) -> None:
                              f"differ in {'; '.join(why)}")
 
 
-def _baseline_for_this_machine(group: Group, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _baseline_for_this_machine(group: Group, runs: list[RunResult]) -> list[RunResult]:
     """The baseline runs to judge accuracy against: all of them, unless they show that the
     machine kind (CPU model or GPU) shifts a gated metric (one-way ANOVA between kinds at the
     metric's level), which is a finding the verdict reports. Then the runs of this machine's
     kind are used when there are 3 or more of them; else all, with the remedy named."""
     from scipy import stats
 
-    kinds: dict[str, list[dict[str, Any]]] = {}
+    kinds: dict[str, list[RunResult]] = {}
     for run in runs:
-        kinds.setdefault(device_of(run.get("environment") or {}), []).append(run)
+        kinds.setdefault(device_of(run.environment), []).append(run)
     if len(kinds) < 2:
         return runs
-    here = device_of(group.runs[0].get("environment") or {})
+    here = device_of(group.runs[0].environment)
     for metric in (m for m in group.gated if m in ACCURACY_METRICS):
         samples = {kind: [v for r in members if (v := run_figures(r)[metric]) is not None]
                    for kind, members in kinds.items()}
@@ -812,21 +827,20 @@ def _band_row(group: Group) -> list[str]:
 
 def _describe_runs(group: Group) -> str:
     run = group.runs[0]
-    schedule = dict(run.get("schedule") or {})
-    name = schedule.pop("name", "?")
-    execution = run.get("execution") or {}
-    det = "deterministic" if execution.get("deterministic") else "not deterministic"
+    name = run.schedule.given("name", "?")
+    execution = run.execution
+    det = "deterministic" if execution.deterministic else "not deterministic"
     return (f"{len(group.runs)} run(s), seed {_seed_list(group.runs)}; {name} schedule: "
-            f"{short(schedule)}; mode {execution.get('mode')}, {det}; "
-            f"{device_of(run.get('environment') or {})}")
+            f"{short(run.schedule.identity())}; mode {execution.mode}, {det}; "
+            f"{device_of(run.environment)}")
 
 
-def verdict_document(verdict: Verdict) -> dict[str, Any]:
+def verdict_document(verdict: Verdict) -> VerdictDocument:
     """The verdict for scripts (``harness gate --json``): its state and exit code, and per spec
     every metric's figures (means, standard deviations, runs, change, one-sided p, the level it
     was held to, the detectable drop at 80% power, min_effect, verdict)."""
-    def summary(s: Summary | None) -> dict[str, Any] | None:
-        return None if s is None else {"n": s.n, "mean": s.mean, "std": s.std}
+    def summary(s: Summary | None) -> SummaryRecord | None:
+        return None if s is None else SummaryRecord(n=s.n, mean=s.mean, std=s.std)
 
     exit_code = 1 if verdict.failed else (
         NO_BASELINE_EXIT if verdict.state == "NO BASELINE" else 0)
@@ -835,21 +849,21 @@ def verdict_document(verdict: Verdict) -> dict[str, Any]:
         metrics = {}
         for metric in METRICS:
             c = compare(group, metric)
-            metrics[metric] = {"current": summary(c.current), "baseline": summary(c.baseline),
-                               "change": c.change, "p": c.p, "test": c.test,
-                               "alpha": c.alpha, "detectable": c.detectable,
-                               "min_effect": c.min_effect, "gated": metric in group.gated,
-                               "verdict": c.verdict}
-        groups.append({"spec": group.spec.name, "path": shown_path(group.spec.path),
-                       "state": _state(group, failures), "failures": failures,
-                       "runs": len(group.runs), "baseline_runs": len(group.baseline),
-                       "baseline_note": group.baseline_note, "environment": group.environment,
-                       "notes": group.notes, "references": group.references,
-                       "metrics": metrics})
-    return {"schema_version": 1, "state": verdict.state, "exit_code": exit_code,
-            "headline": verdict.headline(), "missing_baseline": verdict.missing(),
-            "groups": groups, "not_comparable": verdict.not_comparable,
-            "skipped": verdict.skipped, "judged_against": verdict.judged_against}
+            metrics[metric] = MetricVerdict(
+                current=summary(c.current), baseline=summary(c.baseline), change=c.change,
+                p=c.p, test=c.test, alpha=c.alpha, detectable=c.detectable,
+                min_effect=c.min_effect, gated=metric in group.gated, verdict=c.verdict)
+        groups.append(GroupVerdict(
+            spec=group.spec.name, path=shown_path(group.spec.path),
+            state=_state(group, failures), failures=failures, runs=len(group.runs),
+            baseline_runs=len(group.baseline), baseline_note=group.baseline_note,
+            environment=group.environment, notes=group.notes, references=group.references,
+            metrics=metrics))
+    return VerdictDocument(
+        schema_version=1, state=verdict.state, exit_code=exit_code,
+        headline=verdict.headline(), missing_baseline=verdict.missing(), groups=groups,
+        not_comparable=verdict.not_comparable, skipped=verdict.skipped,
+        judged_against=verdict.judged_against)
 
 
 def _state(group: Group, failures: list[str]) -> str:

@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ResultsError, RunInterrupted, TrainingError, UsageError
 from .history.record import record as record_history
+from .result_types import RunResult
 from .results import (
     SCHEMA_VERSION,
     environment,
     harness_version,
+    invalid_results,
     load_results,
     recorded_data,
     recorded_path,
@@ -115,6 +117,23 @@ class RunOptions:
                 "batch_size": self.batch_size or train.batch_size,
                 "train_samples": self.train_samples, "test_samples": self.test_samples,
                 "validation_split": train.validation_split}
+
+
+def write_run(run_file: Path, results: dict[str, Any]) -> None:
+    """Write a run's results document through :class:`RunResult`: what is written is validated
+    (a field of the wrong type is a :class:`ResultsError` naming the file and the field) and
+    has the keys it was built with, in that order.
+
+    Raises:
+        ResultsError: the document is not a valid run's, or the file cannot be written.
+    """
+    from pydantic import ValidationError
+
+    try:
+        typed = RunResult.model_validate(results)
+    except ValidationError as exc:
+        raise invalid_results(run_file, exc) from None
+    write_json_atomic(run_file, typed.to_json_dict())
 
 
 def new_run_id() -> str:
@@ -256,7 +275,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
                        epochs_done=outcome.epochs_done)
         results["data"].update(train_samples=outcome.train_samples,
                                val_samples=outcome.val_samples)
-        write_json_atomic(run_file, results)
+        write_run(run_file, results)
 
     checkpoints = Checkpointer(runs_folder, run_id, every_epoch=options.checkpoint_every_epoch,
                                epoch=start.epochs_done or None)
@@ -287,7 +306,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
             results["finished_utc"] = utc_now()
             if results["status"] == "complete":
                 results["checkpoint"] = None
-            write_json_atomic(run_file, results)
+            write_run(run_file, results)
         record_history(results, run_file)
     except ResultsError as exc:
         if exc.errno == errno.ENOSPC:

@@ -14,9 +14,21 @@ from __future__ import annotations
 import io
 import re
 import statistics
+from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
+from .result_types import (
+    Architecture,
+    DataRecord,
+    Environment,
+    Gpu,
+    ReferenceRecord,
+    RunFigures,
+    RunLike,
+    RunResult,
+    as_run,
+)
 from .results import write_text_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,22 +64,23 @@ def _int(value) -> str:
     return "-" if value is None else f"{value:,}"
 
 
-def architecture_section(arch: dict[str, Any]) -> str:
+def architecture_section(arch: Architecture | dict[str, Any]) -> str:
+    arch = Architecture.of(arch)
     rows = []
-    for layer in arch["layers"]:
-        ok = (layer["expected_output_shape"] in (None, layer["output_shape"])
-              and layer["expected_params"] in (None, layer["params"]))
-        closed = layer.get("closed_form_params")
+    for layer in arch.layers:
+        ok = (layer.expected_output_shape in (None, layer.output_shape)
+              and layer.expected_params in (None, layer.params))
+        closed = layer.closed_form_params
         rows.append([
-            f"{layer['name']} ({layer['type']})",
-            _shape(layer["expected_output_shape"]), _shape(layer["output_shape"]),
-            _int(layer["expected_params"]), _int(layer["params"]),
+            f"{layer.name} ({layer.type})",
+            _shape(layer.expected_output_shape), _shape(layer.output_shape),
+            _int(layer.expected_params), _int(layer.params),
             "no closed form" if closed is None else _int(closed),
             "yes" if ok else "NO",
         ])
-    closed_totals = arch.get("closed_form_totals") or {}
-    for key, value in arch["totals"].items():
-        want = arch["expected_totals"].get(key)
+    closed_totals = arch.closed_form_totals or {}
+    for key, value in arch.totals.items():
+        want = arch.expected_totals.get(key)
         rows.append([key.replace("_", " "), "", "", _int(want), _int(value),
                      _int(closed_totals.get(key)) if closed_totals.get(key) is not None else "",
                      "yes" if want in (None, value) else "NO"])
@@ -76,7 +89,7 @@ def architecture_section(arch: dict[str, Any]) -> str:
                          "match"])
 
 
-def summary_figures(results: dict[str, Any], band: Band | None = None) -> dict[str, Any]:
+def summary_figures(results: RunLike, band: Band | None = None) -> dict[str, Any]:
     """The figures of a run (see :mod:`harness.figures`).
 
     ``best_KEY`` and ``final_KEY`` of every recorded history key, ``test_KEY`` of every evaluated
@@ -86,6 +99,7 @@ def summary_figures(results: dict[str, Any], band: Band | None = None) -> dict[s
     """
     from .figures import band_value, best_epoch, figure, history_of, test_metrics
 
+    results = as_run(results)
     history = history_of(results)
     figures: dict[str, Any] = {}
     for key, values in history.items():
@@ -93,8 +107,8 @@ def summary_figures(results: dict[str, Any], band: Band | None = None) -> dict[s
             figures[f"best_{key}"] = figure(results, f"best_{key}")
             figures[f"final_{key}"] = figure(results, f"final_{key}")
     figures.update({f"test_{k}": v for k, v in test_metrics(results).items()})
-    times = results.get("epoch_time_s") or []
-    train_samples = (results.get("data") or {}).get("train_samples") or 0
+    times = results.epoch_time_s
+    train_samples = results.data.train_samples or 0
     # Epoch 1 includes tracing (and XLA compilation); the steady epochs say more about speed.
     steady = times[1:] or times
     median = statistics.median(steady) if steady else None
@@ -113,12 +127,12 @@ def summary_figures(results: dict[str, Any], band: Band | None = None) -> dict[s
     return figures
 
 
-def reference_epoch_seconds(ref: dict[str, Any] | None) -> float | None:
+def reference_epoch_seconds(ref: ReferenceRecord | dict[str, Any] | None) -> float | None:
     """The typical published epoch time (s) of a stored reference
     (:meth:`harness.spec.Reference.epoch_seconds`: one figure, or the median of per-epoch ones)."""
     from .spec import Reference
 
-    sec = (ref or {}).get("seconds_per_epoch")
+    sec = ReferenceRecord.of(ref).seconds_per_epoch
     if sec is None:
         return None
     try:
@@ -127,8 +141,7 @@ def reference_epoch_seconds(ref: dict[str, Any] | None) -> float | None:
         return None
 
 
-def _compared_keys(results: dict[str, Any], book: dict[str, Any],
-                   band: Band | None) -> list[str]:
+def _compared_keys(results: RunResult, book: RunFigures, band: Band | None) -> list[str]:
     """The history keys the comparison shows: every validated metric of this run and the book,
     the band's first, accuracy next."""
     from .figures import history_of, ordered_keys, validated_keys
@@ -151,14 +164,15 @@ def _lower(key: str, band: Band | None) -> bool:
     return lower_is_better(key)
 
 
-def comparison_section(results: dict[str, Any]) -> str:
+def comparison_section(results: RunLike) -> str:
     """This run beside the published figures: best (with its epoch) and final value of each
     validated metric, every test figure, epoch time and throughput."""
     from .figures import best_epoch, figure, history_of, reference_run, stored_band, test_metrics
 
-    ref = results.get("reference") or {}
+    results = as_run(results)
+    ref = results.reference or ReferenceRecord()
     book = reference_run(ref)
-    band = stored_band(results.get("band"))
+    band = stored_band(results.band)
     keys = _compared_keys(results, book, band)
     ours_hist, book_hist = history_of(results), history_of(book)
     rows: list[list[str]] = []
@@ -182,7 +196,7 @@ def comparison_section(results: dict[str, Any]) -> str:
                      _cell(figure(book, f"test_{key}"))])
     ours = summary_figures(results)
     sec = reference_epoch_seconds(ref)
-    n = ref.get("train_samples")
+    n = ref.train_samples
     rows += [
         ["first epoch time (s)", _cell(ours["first_epoch_time_s"], "{:.1f}"), "-"],
         ["median epoch time after the first (s)", _cell(ours["median_epoch_time_s"], "{:.1f}"),
@@ -200,15 +214,16 @@ def _seconds(value: Any) -> str:
     return f"{value:.0f}" if value.is_integer() else f"{value:.1f}"
 
 
-def history_section(results: dict[str, Any]) -> str:
+def history_section(results: RunLike) -> str:
     """Every recorded key per epoch, with the epoch time, beside every key the book printed."""
     from .figures import history_of, reference_run
 
+    results = as_run(results)
     hist = {k: v for k, v in history_of(results).items() if v}
-    ref = results.get("reference") or {}
+    ref = results.reference or ReferenceRecord()
     book = {k: v for k, v in history_of(reference_run(ref)).items() if v}
-    times = results.get("epoch_time_s") or []
-    sec = ref.get("seconds_per_epoch")
+    times = results.epoch_time_s
+    sec = ref.seconds_per_epoch
     book_epochs = max([len(v) for v in book.values()]
                       + [len(sec) if isinstance(sec, list) else 0], default=0)
     n = max([len(times), book_epochs, *(len(v) for v in hist.values())])
@@ -230,29 +245,29 @@ def history_section(results: dict[str, Any]) -> str:
     return _table(rows, headers)
 
 
-def _gpu_text(gpu: dict[str, Any]) -> str:
+def _gpu_text(gpu: Gpu) -> str:
     extra = []
-    if gpu.get("memory_bytes"):
-        extra.append(f"{gpu['memory_bytes'] / 2**30:.0f} GiB")
-    if gpu.get("driver"):
-        extra.append(f"driver {gpu['driver']}")
-    return gpu.get("name", "?") + (f" ({', '.join(extra)})" if extra else "")
+    if gpu.memory_bytes:
+        extra.append(f"{gpu.memory_bytes / 2**30:.0f} GiB")
+    if gpu.driver:
+        extra.append(f"driver {gpu.driver}")
+    return gpu.given("name", "?") + (f" ({', '.join(extra)})" if extra else "")
 
 
-def environment_section(env: dict[str, Any]) -> str:
-    gpus = env.get("gpus") or []
-    cpu = env.get("cpu") or {}
+def environment_section(env: Environment | dict[str, Any]) -> str:
+    env = Environment.of(env)
+    gpus = env.gpus
+    cpu = env.cpu
     rows = [
-        ["Python", env.get("python")],
-        ["TensorFlow", env.get("tensorflow")],
-        ["Keras", f"{env.get('keras')} (backend {env.get('keras_backend')})"],
-        ["NumPy", env.get("numpy")],
-        ["CUDA / cuDNN (TensorFlow build)", f"{env.get('cuda') or '-'} / "
-                                            f"{env.get('cudnn') or '-'}"],
-        ["CPU", f"{cpu.get('model')}, {cpu.get('cores')} cores"],
+        ["Python", env.python],
+        ["TensorFlow", env.tensorflow],
+        ["Keras", f"{env.keras} (backend {env.keras_backend})"],
+        ["NumPy", env.numpy],
+        ["CUDA / cuDNN (TensorFlow build)", f"{env.cuda or '-'} / {env.cudnn or '-'}"],
+        ["CPU", f"{cpu.model}, {cpu.cores} cores"],
         ["GPU", ", ".join(_gpu_text(g) for g in gpus) if gpus else "none visible"],
-        ["platform", env.get("platform")],
-        ["harness", f"{env.get('harness')} (commit {env.get('git_commit') or 'unknown'})"],
+        ["platform", env.platform],
+        ["harness", f"{env.harness} (commit {env.git_commit or 'unknown'})"],
     ]
     return _table(rows, ["", "version"])
 
@@ -337,7 +352,7 @@ def _bound(value: float) -> str:
     return text if float(text) == value else f"{value:g}"
 
 
-def band_line(results: dict[str, Any]) -> str:
+def band_line(results: RunLike) -> str:
     """The report's first line: the band's verdict, this run's figure, the book's figure.
 
     ``band: **pass**: best val_loss (lower is better) 0.2643 in [0.25, 0.29]; book 0.2600``;
@@ -345,10 +360,11 @@ def band_line(results: dict[str, Any]) -> str:
     """
     from .figures import direction_text, figure, headline, label, reference_run, stored_band
 
-    stored = results.get("band") or {}
-    verdict = stored.get("verdict", "no band")
+    results = as_run(results)
+    stored = results.band
+    verdict = "no band" if stored is None else stored.given("verdict", "no band")
     band = stored_band(stored)
-    book = reference_run(results.get("reference"))
+    book = reference_run(results.reference)
     if band is None:
         shown = headline(results)
         if shown is None:
@@ -358,7 +374,7 @@ def band_line(results: dict[str, Any]) -> str:
         return (f"- band: **{verdict}**; {label(name)} ({direction_text(lower)}) "
                 f"{_cell(figure(results, name, lower))}; book {_cell(theirs)}")
     lower = band.lower_is_better
-    value = stored.get("value")
+    value = None if stored is None else stored.value
     bounds = f"[{_bound(band.low)}, {_bound(band.high)}]"
     if value is None:
         where = f"not recorded, band {bounds}"
@@ -377,21 +393,22 @@ _DATA_FIELDS = (("num_words", "num_words {}"), ("maxlen", "maxlen {}"),
                 ("x_dtype", "input dtype `{}`"))
 
 
-def _data_line(data: dict[str, Any]) -> str:
-    details = [fmt.format(data[key]) for key, fmt in _DATA_FIELDS if data.get(key) is not None]
-    if data.get("reverse"):
+def _data_line(data: DataRecord) -> str:
+    details = [fmt.format(getattr(data, key, None)) for key, fmt in _DATA_FIELDS
+               if getattr(data, key, None) is not None]
+    if data.reverse:
         details.append("each sample reversed in time")
-    naive = data.get("naive_baseline_mae")
-    return (f"- data: {data_source(data.get('source'))} (sha256 "
-            f"{str(data.get('checksum'))[:16]}...): {data.get('train_samples')} train / "
-            f"{data.get('val_samples')} validation / {data.get('test_samples')} test"
+    naive = data.naive_baseline_mae
+    return (f"- data: {data_source(data.source)} (sha256 "
+            f"{str(data.checksum)[:16]}...): {data.train_samples} train / "
+            f"{data.val_samples} validation / {data.test_samples} test"
             + (f"; {', '.join(details)}" if details else "")
             # notebook 6.3's yardstick: "the temperature 24 h later is the last one seen"
             + (f"; naive baseline val MAE {naive:.4f} (the last value of each window)"
                if naive is not None else ""))
 
 
-def render_report(results: dict[str, Any], figures: bool = True,
+def render_report(results: RunLike, figures: bool = True,
                   runs: list[dict[str, Any]] | None = None) -> str:
     """The Markdown report of one run: the band's verdict with this run's figure beside the
     book's first, then the run's setup, architecture, comparison with the book, history.
@@ -404,53 +421,54 @@ def render_report(results: dict[str, Any], figures: bool = True,
     """
     from .figures import headline
 
-    spec = results["spec"]
-    execution = results.get("execution", {})
-    data = results.get("data", {})
-    lines = [f"# {spec['name']}: {spec.get('description') or ''}".rstrip(": "), ""]
-    status = results.get("status", "complete")
+    results = as_run(results)
+    spec = results.spec
+    execution = results.execution
+    data = results.data
+    lines = [f"# {spec.name}: {spec.description or ''}".rstrip(": "), ""]
+    status = results.given("status", "complete")
     lines += [
         band_line(results),
-        f"- status: **{status}**" + (f" ({results['stop_reason']})"
-                                     if results.get("stop_reason") else "")
-        + "".join(f"; resumed at epoch {r.get('at_epoch')} ({r.get('utc')}) after it was "
-                  f"{r.get('from_status')}" for r in results.get("resumed") or []),
-        f"- execution: mode `{execution.get('mode')}` (jit_compile={execution.get('jit_compile')}),"
-        + (f" device {execution['device']}," if execution.get("device") else "")
-        + f" seed {execution.get('seed')}, {results.get('epochs_done', 0)} of "
-        f"{execution.get('epochs')} epochs, batch_size {execution.get('batch_size')}, "
-        f"validation_split {execution.get('validation_split')}"
-        + ("" if "deterministic" not in execution else
-           ", deterministic (op determinism on)" if execution["deterministic"] else
+        f"- status: **{status}**" + (f" ({results.stop_reason})"
+                                     if results.stop_reason else "")
+        + "".join(f"; resumed at epoch {r.at_epoch} ({r.utc}) after it was "
+                  f"{r.from_status}" for r in results.resumed),
+        f"- execution: mode `{execution.mode}` (jit_compile={execution.jit_compile}),"
+        + (f" device {execution.device}," if execution.device else "")
+        + f" seed {execution.seed}, {results.epochs_done} of "
+        f"{execution.epochs} epochs, batch_size {execution.batch_size}, "
+        f"validation_split {execution.validation_split}"
+        + ("" if "deterministic" not in execution.model_fields_set else
+           ", deterministic (op determinism on)" if execution.deterministic else
            ", not deterministic (op determinism off)"),
         _data_line(data),
-        f"- spec: `{spec.get('path')}` (sha256 {spec.get('hash', '')[:16]}...)",
-        f"- run: {results.get('run_id')}, {results.get('created_utc')}",
+        f"- spec: `{spec.path}` (sha256 {spec.given('hash', '')[:16]}...)",
+        f"- run: {results.run_id}, {results.created_utc}",
         "",
         "## Architecture",
         "",
         "Expected figures from the spec; measured ones from the built model "
         "(`layer.count_params()`) and from the layer's equations (closed form).",
         "",
-        architecture_section(results["architecture"]),
+        architecture_section(results.architecture),
         "",
     ]
-    contract = data.get("contract")
+    contract = data.contract
     if contract:
         lines += [
             "## Data contract",
             "",
             "Checked on the data before training"
-            + (f" (padding `{data['padding']}`, truncating `{data.get('truncating')}`)."
-               if data.get("padding") else "."),
+            + (f" (padding `{data.padding}`, truncating `{data.truncating}`)."
+               if data.padding else "."),
             "",
-            _table([[row["check"], (row["problem"] or "ok") if row["ok"]
-                     else f"FAILED: {row['problem']}"] for row in contract], ["check", "result"]),
+            _table([[row.check, (row.problem or "ok") if row.ok
+                     else f"FAILED: {row.problem}"] for row in contract], ["check", "result"]),
             "",
         ]
-    ref = results.get("reference") or {}
-    if results.get("history"):
-        source = public_text(str(ref.get("source") or "none declared"))
+    ref = results.reference or ReferenceRecord()
+    if results.history:
+        source = public_text(str(ref.source or "none declared"))
         lines += [
             "## This run beside the book",
             "",
@@ -459,8 +477,8 @@ def render_report(results: dict[str, Any], figures: bool = True,
             f"Book figures: {source}".replace("\n", " "),
             "",
         ]
-        if ref.get("notes"):
-            lines += [f"Book text: {public_text(str(ref['notes']))}.", ""]
+        if ref.notes:
+            lines += [f"Book text: {public_text(str(ref.notes))}.", ""]
         lines += ["## Per-epoch history", "", history_section(results), ""]
         if figures:
             lines += ["## Figures", "",
@@ -470,12 +488,12 @@ def render_report(results: dict[str, Any], figures: bool = True,
                 lines += [f"![{_plot_title(results, metric)}]({png_name(metric)})", ""]
     if runs:
         lines += ["## Runs in this folder", "",
-                  runs_section(runs, results.get("run_id"), headline(results)), ""]
-    lines += ["## Environment", "", environment_section(results.get("environment", {})), ""]
+                  runs_section(runs, results.run_id, headline(results)), ""]
+    lines += ["## Environment", "", environment_section(results.environment), ""]
     return "\n".join(lines)
 
 
-def plotted_metrics(results: dict[str, Any]) -> list[str]:
+def plotted_metrics(results: RunLike) -> list[str]:
     """The metrics drawn, one PNG each: ``acc`` when accuracy is recorded, ``loss``, then every
     other recorded metric (``mae``), training and validation in one figure."""
     from .figures import history_of
@@ -495,16 +513,20 @@ def png_name(metric: str) -> str:
     return re.sub(r"[^\w.-]", "_", metric) + ".png"
 
 
-def _plot_title(results: dict[str, Any], metric: str) -> str:
+def _book_history(results: RunResult) -> dict[str, list[float]]:
+    return (results.reference.history if results.reference is not None else None) or {}
+
+
+def _plot_title(results: RunResult, metric: str) -> str:
     word = "accuracy" if metric == "acc" else metric
-    hist = results.get("history") or {}
-    ref = (results.get("reference") or {}).get("history") or {}
+    hist = results.history
+    ref = _book_history(results)
     # A run without validation_split (the dense baseline) has no validation curve to name.
     has_val = bool(hist.get(f"val_{metric}") or ref.get(f"val_{metric}"))
     return f"Training and validation {word}" if has_val else f"Training {word}"
 
 
-def plot_history(results: dict[str, Any], metric: str) -> bytes:
+def plot_history(results: RunLike, metric: str) -> bytes:
     """One metric's figure as PNG bytes, as the notebooks draw it: training as dots, validation
     as a line, the book's in grey; ``metric`` is a history key (``acc``, ``loss``, ``mae``)."""
     import matplotlib
@@ -512,8 +534,9 @@ def plot_history(results: dict[str, Any], metric: str) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    hist = results.get("history", {})
-    ref = (results.get("reference") or {}).get("history") or {}
+    results = as_run(results)
+    hist = results.history
+    ref = _book_history(results)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     for source, h, colour in (("book", ref, "0.55"), ("this run", hist, "tab:blue")):
         train, val = h.get(metric) or [], h.get(f"val_{metric}") or []
@@ -536,7 +559,7 @@ def plot_history(results: dict[str, Any], metric: str) -> bytes:
     return buf.getvalue()
 
 
-def write_report(results: dict[str, Any], folder: str | Path,
+def write_report(results: RunLike, folder: str | Path,
                  runs: list[dict[str, Any]] | None = None) -> Path:
     """Write ``report.md`` and, when the run has a history, a PNG per plotted metric
     (:func:`plotted_metrics`: ``loss.png``, ``accuracy.png`` when accuracy is recorded, ...)
@@ -546,7 +569,8 @@ def write_report(results: dict[str, Any], folder: str | Path,
     Returns the report's path.
     """
     folder = Path(folder)
-    has_history = bool(results.get("history", {}).get("loss"))
+    results = as_run(results)
+    has_history = bool(results.history.get("loss"))
     if has_history:
         for metric in plotted_metrics(results):
             write_text_atomic(folder / png_name(metric), plot_history(results, metric))
@@ -554,15 +578,16 @@ def write_report(results: dict[str, Any], folder: str | Path,
                              render_report(results, figures=has_history, runs=runs))
 
 
-def seeds_section(runs: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> str:
+def seeds_section(runs: Sequence[RunLike], extra: tuple[str, ...] = ()) -> str:
     """Mean, standard deviation and 95% CI over seeds of each figure
     (:func:`harness.stats.seed_metrics`: accuracy's, or those of the recorded metrics, and
     ``extra``), with every seed's value."""
     from .stats import run_figures, seed_metrics, summarize
 
-    metrics = seed_metrics(runs, extra)
-    figures = [run_figures(r, list(metrics)) for r in runs]
-    seeds = ", ".join(str((r.get("execution") or {}).get("seed")) for r in runs)
+    typed = [as_run(r) for r in runs]
+    metrics = seed_metrics(typed, extra)
+    figures = [run_figures(r, list(metrics)) for r in typed]
+    seeds = ", ".join(str(r.execution.seed) for r in typed)
     rows = []
     for metric, (label, _) in metrics.items():
         fmt = "{:.1f}" if metric == "epoch_time_s" else "{:.4f}"

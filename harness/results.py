@@ -34,9 +34,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ResultsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result_types import RunResult
 
 SCHEMA_VERSION = 2
 LOCK_NAME = ".harness.lock"
@@ -269,14 +272,42 @@ def check_results(data: dict[str, Any], path: str | os.PathLike = "<results>") -
     try:
         schema.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors()[:5]:
-            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
-            where = where.lstrip(".")
-            problems.append(f"{where}: {err['msg'].lower()}, got {json.dumps(err.get('input'))}"
-                            [:200])
-        raise ResultsError(f"{path}: not a valid results file: {'; '.join(problems)}; fix the "
-                           "field or re-run the spec") from None
+        raise invalid_results(path, exc) from None
+
+
+def invalid_results(path: str | os.PathLike, exc: Any) -> ResultsError:
+    """The one-line error of a results document that fails validation (a pydantic
+    ``ValidationError``): ``FILE: not a valid results file: field.path: what is wrong, got X``
+    for up to five fields."""
+    problems = []
+    for err in exc.errors()[:5]:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+        where = where.lstrip(".")
+        problems.append(f"{where}: {err['msg'].lower()}, got "
+                        f"{json.dumps(err.get('input'), default=str)}"[:200])
+    return ResultsError(f"{path}: not a valid results file: {'; '.join(problems)}; fix the "
+                        "field or re-run the spec")
+
+
+def load_run(path: str | os.PathLike) -> RunResult:
+    """Read a run's results file (:func:`load_results`) as a typed :class:`RunResult`.
+
+    Raises:
+        ResultsError: as :func:`load_results`, or a bench document given as a run; one line
+            naming the file (and the field, for a wrong type).
+    """
+    from pydantic import ValidationError
+
+    from .result_types import RunResult
+
+    data = load_results(path)
+    if data.get("kind") == "bench":
+        raise ResultsError(f"{path}: a bench results file, not a run's; pass a run file "
+                           "(reports/<spec>/runs/*.json or a results.json)")
+    try:
+        return RunResult.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_results(path, exc) from None
 
 
 @contextmanager

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .result_types import RunLike, as_run
+
 # metric -> (label with unit, +1 when higher is better / -1 when lower is better)
 METRICS: dict[str, tuple[str, int]] = {
     "best_val_acc": ("best val_acc", +1),
@@ -27,7 +29,7 @@ CONFIDENCE = 0.95
 ACC_KEYS = ("acc", "val_acc")
 
 
-def run_figures(results: dict[str, Any], names: Sequence[str] = ()) -> dict[str, float | None]:
+def run_figures(results: RunLike, names: Sequence[str] = ()) -> dict[str, float | None]:
     """The gated figures of one run: best and final val_acc, test acc, epoch time (s); and
     any other figure ``names`` (``best_val_loss``, ``test_mae``: see :mod:`harness.figures`).
 
@@ -37,6 +39,7 @@ def run_figures(results: dict[str, Any], names: Sequence[str] = ()) -> dict[str,
     from .figures import figure
     from .report import summary_figures
 
+    results = as_run(results)
     figures = summary_figures(results)
     out = {
         "best_val_acc": figures["best_val_acc"],
@@ -48,13 +51,14 @@ def run_figures(results: dict[str, Any], names: Sequence[str] = ()) -> dict[str,
     return out
 
 
-def records_acc(runs: Sequence[dict[str, Any]]) -> bool:
+def records_acc(runs: Sequence[RunLike]) -> bool:
     """Whether any of the runs records accuracy (``acc``/``val_acc``, or a test acc)."""
-    return any(any((r.get("history") or {}).get(k) for k in ACC_KEYS)
-               or (r.get("test") or {}).get("acc") is not None for r in runs)
+    typed = [as_run(r) for r in runs]
+    return any(any(r.history.get(k) for k in ACC_KEYS)
+               or (r.test is not None and r.test.acc is not None) for r in typed)
 
 
-def seed_metrics(runs: Sequence[dict[str, Any]],
+def seed_metrics(runs: Sequence[RunLike],
                  extra: Sequence[str] = ()) -> dict[str, tuple[str, int]]:
     """The figures to summarize over seeds, ``name -> (label, +1 higher / -1 lower is better)``:
     :data:`METRICS` for runs that record accuracy; else the best and final value of each
@@ -62,12 +66,13 @@ def seed_metrics(runs: Sequence[dict[str, Any]],
     ``test_loss``), and the epoch time; then ``extra`` (a band's metric) where missing."""
     from .figures import label, lower_is_better, test_metrics, validated_keys
 
-    if records_acc(runs):
+    typed = [as_run(r) for r in runs]
+    if records_acc(typed):
         metrics = dict(METRICS)
     else:
-        keys = validated_keys(*((r.get("history") or {}) for r in runs))
+        keys = validated_keys(*(r.history for r in typed))
         names = [f"{kind}_{key}" for key in keys for kind in ("best", "final")]
-        names += [f"test_{k}" for r in runs for k in test_metrics(r)]
+        names += [f"test_{k}" for r in typed for k in test_metrics(r)]
         metrics = {n: (label(n), -1 if lower_is_better(n.split("_", 1)[1]) else +1)
                    for n in dict.fromkeys(names)}
         metrics["epoch_time_s"] = METRICS["epoch_time_s"]
@@ -99,7 +104,7 @@ class Summary:
             None if self.ci_low is None else [self.ci_low, self.ci_high]), "values": self.values}
 
 
-def summarize(values: Sequence[float]) -> Summary | None:
+def summarize(values: Sequence[float | None]) -> Summary | None:
     """Summary of the finite values (None when there are none)."""
     import numpy as np
     from scipy import stats
@@ -117,10 +122,11 @@ def summarize(values: Sequence[float]) -> Summary | None:
     return Summary(vals, mean, std, float(low), float(high))
 
 
-def summarize_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Summary | None]:
+def summarize_runs(runs: Sequence[RunLike]) -> dict[str, Summary | None]:
     """:func:`summarize` of each metric of :func:`seed_metrics` over several runs."""
-    metrics = seed_metrics(runs)
-    figures = [run_figures(r, list(metrics)) for r in runs]
+    typed = [as_run(r) for r in runs]
+    metrics = seed_metrics(typed)
+    figures = [run_figures(r, list(metrics)) for r in typed]
     return {m: summarize([f[m] for f in figures]) for m in metrics}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,22 @@ def test_verify_prints_no_tensorflow_start_up_lines_unless_debug():
     assert "absl" in loud.stderr or "I0000" in loud.stderr, loud.stderr  # they do exist
 
 
+def test_a_closed_pipe_keeps_the_exit_code_and_the_files(tmp_path):
+    verdict = tmp_path / "v.md"
+    process = subprocess.Popen([sys.executable, "-m", "harness", "gate",
+                                "tests/data/specs/good_gate.yaml", "--baseline",
+                                "tests/data/gate/baseline", "--results",
+                                "tests/data/gate/regressed", "--verdict", str(verdict)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                               env={**os.environ, "HARNESS_DB": "off"})
+    assert process.stdout.readline()  # `| head -1`: the reader goes after the first line
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait() == 1, err  # the regression, not a pipe's exit 0
+    assert err.startswith("error: gate: 4 failure(s)") and "Traceback" not in err, err
+    assert verdict.read_text().startswith("# Accuracy gate: FAIL")
+
+
 def test_a_closed_pipe_is_not_an_error():
     process = subprocess.Popen([sys.executable, "-m", "harness", "verify", "specs"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
@@ -177,6 +194,8 @@ def test_a_closed_pipe_is_not_an_error():
 @pytest.mark.parametrize(("args", "message"), [
     (["gate", "--jobs", "0"], "error: harness gate: argument --jobs: must be a positive integer"),
     (["nonsense"], "error: harness: argument COMMAND: invalid choice: 'nonsense'"),
+    (["validate", "--bogus"], "error: harness validate: unrecognized arguments: --bogus (see "
+                              "harness validate --help)"),
 ])
 def test_usage_errors_are_one_line(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

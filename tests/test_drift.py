@@ -59,7 +59,19 @@ def test_a_reference_without_comparable_runs_fails_and_says_why(reference_store,
     verdict = tmp_path / "v.md"
     assert _gate("same", verdict, "--reference", "f" * 12, "--db", str(reference_store)) == 1
     assert ("drift guard: ffffffffffff: no comparable runs in the results history at "
-            f"{reference_store} (no runs at that commit)") in verdict.read_text()
+            f"{reference_store} (no runs at that commit other than those judged)"
+            ) in verdict.read_text()
+
+
+def test_the_runs_judged_are_never_their_own_reference(reference_store, tmp_path, capsys):
+    with open_store(reference_store) as store:  # the candidates, stored at the reference too
+        for path in sorted((GATE / "same").rglob("*.json")):
+            doc = load_results(path)
+            doc["environment"]["git_commit"] = REF
+            assert store.record(doc, path)
+    verdict = tmp_path / "v.md"
+    assert _gate("same", verdict, "--reference", REF[:10], "--db", str(reference_store)) == 0
+    assert f"reference {REF[:10]}: 5 stored run(s)" in verdict.read_text()
 
 
 def test_a_bad_reference_is_one_usage_line_before_anything_runs(tmp_path, capsys):
@@ -94,7 +106,8 @@ def test_a_broken_store_costs_a_warning_not_the_verdict(tmp_path, monkeypatch, c
     err = capsys.readouterr().err.strip().splitlines()
     assert verdict.is_file()
     (warning,) = [line for line in err if line.startswith("warning:")]
-    assert "not an SQLite database" in warning and "harness history import" in warning
+    assert "not an SQLite database" in warning and "is written, but not kept in the history" \
+        in warning
 
 
 def test_gate_json_lists_what_it_judged_against(tmp_path, capsys):

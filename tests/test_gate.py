@@ -41,7 +41,8 @@ def _in_root(monkeypatch):
 
 
 def _runs(name: str) -> list[dict]:
-    return [doc for _, doc in load_run_files([GATE / name])]
+    """The run files as raw documents, for tests that edit them (the gate reads either)."""
+    return [doc.to_json_dict() for _, doc in load_run_files([GATE / name])]
 
 
 def _group(name: str, runs: list[dict] | None = None):
@@ -165,7 +166,7 @@ def test_without_validation_stuck_uses_acc_and_the_curve_uses_loss():
         run["history"] = {"loss": run["history"]["loss"], "acc": [0.5, 0.51]}
     group = _group("stuck", runs)
     for run in group.baseline:
-        run["history"] = {k: run["history"][k] for k in ("loss", "acc")}
+        run.history = {k: run.history[k] for k in ("loss", "acc")}
     assert StuckAtChance()(group).startswith("stuck at chance: 3 of 3 runs")
     assert CurveCheck()(group).startswith("diverged from the baseline curve at epoch 1: loss mean "
                                           "0.6936 of 3 runs is above the baseline's 0.6050")
@@ -264,8 +265,9 @@ def test_catalog_baselines_match_their_specs():
         runs = [doc for _, doc in load_run_files([Path("reports/baseline") / spec.name])]
         schedule = RunOptions.for_ci(spec).schedule_of(spec)
         assert len(runs) >= 5, spec.name
-        assert {r["spec"]["hash"] for r in runs} == {spec.content_hash()}, spec.name
-        assert all(r["schedule"] == schedule and r["status"] == "complete" for r in runs)
+        assert {r.spec.hash for r in runs} == {spec.content_hash()}, spec.name
+        assert all(r.schedule.to_json_dict() == schedule and r.status == "complete"
+                   for r in runs)
         mean = summarize([run_figures(r)[spec.ci.band.metric] for r in runs]).mean
         assert spec.ci.band.low <= mean <= spec.ci.band.high, (spec.name, mean)
 
@@ -405,7 +407,7 @@ def test_a_machine_kind_that_shifts_the_baseline_is_a_finding_and_judged_per_kin
     groups, _ = make_groups(_runs("same"), [load_spec(SPEC)], tmp_path)
     group = groups[0]
     assert len(group.baseline) == 5  # this machine kind's runs only
-    assert all(r["environment"]["cpu"]["model"] == "Test CPU" for r in group.baseline)
+    assert all(r.environment.cpu.model == "Test CPU" for r in group.baseline)
     assert group.notes[0].startswith("finding: the machine kind shifts best val_acc in the "
                                      "baseline (CPU Test CPU (2 cores) 0.8326 (5 runs); CPU Other "
                                      "CPU (2 cores) 0.8826 (5 runs); one-way ANOVA p = ")

@@ -154,7 +154,7 @@ def test_a_default_changed_underneath_the_spec_fails_with_regression(real_archiv
 def _by_cpu(spec_name: str) -> dict[str, list]:
     found: dict[str, list] = {}
     for path, run in load_run_files([BASELINE / spec_name]):
-        found.setdefault(device_of(run["environment"]), []).append(path)
+        found.setdefault(device_of(run.environment), []).append(path)
     return found
 
 

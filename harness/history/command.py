@@ -6,8 +6,9 @@
 SPEC is a spec name (``imdb_lstm``) or file; with none, every spec in the store. Per spec and
 metric, each comparable series (a schedule) prints a table of the seed mean and its 95%
 confidence interval per commit and the change points found; its chart is written to
-``DIR/<spec>/<metric>-<schedule>.png`` (default ``reports/history/``), with ``history.md`` beside
-it. The store is ``--db``, else ``$HARNESS_DB``, else ``.harness/history.sqlite``.
+``DIR/<spec>/<metric>-<schedule>-<epochs>.png`` (default ``.harness/history/``, git-ignored;
+``--out reports/history`` for the committed ones), with ``history.md`` beside it. The store
+is ``--db``, else ``$HARNESS_DB``, else ``.harness/history.sqlite``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from ..errors import HarnessError, UsageError
 from ..verbosity import NORMAL, QUIET, say, shows
 
-DEFAULT_OUT = "reports/history"
+DEFAULT_OUT = ".harness/history"  # beside the default store; reports/history is committed
 DEFAULT_IMPORT = "reports"
 DEFAULT_METRIC = "best_val_acc"
 
@@ -97,16 +98,23 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     if args.specs[:1] == ["import"]:
         paths = args.specs[1:] or [DEFAULT_IMPORT]
+        loaded = unreadable = 0
         with open_store(args.db) as store:
             for path in paths:
                 summary = store.import_folder(path)
                 print(f"{path}: {summary} (into {store.where})")
                 for problem in [*summary.unreadable, *summary.skipped]:
                     print(f"  {problem}", file=sys.stderr)
+                loaded += summary.new + summary.updated + summary.present
+                unreadable += len(summary.unreadable)
+        if unreadable and not loaded:
+            print(f"error: none of {' '.join(paths)} could be imported: {unreadable} unreadable "
+                  "file(s), listed above", file=sys.stderr)
+            return 1
         return 0
     since = since_time(args.since) if args.since else None
     with open_store(args.db, create=False) as store:
-        names = args.specs or [s.spec_name for s in store.specs(kind="run")]
+        names = args.specs or [s.name for s in store.specs(kind="run")]
         if not names:
             raise NoHistory(f"the results history at {store.where} holds no runs: run "
                             "`harness history import reports/` first")
@@ -116,6 +124,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             metric = args.metric or (spec.band.metric if spec is not None and spec.band
                                      else DEFAULT_METRIC)
             rows = store.runs(name, metric, since=since, kind="run")
+            known = [s.name for s in store.specs()]
+            if spec is None and name not in known:
+                missing.append(f"{name}: no such spec, neither in the results history at "
+                               f"{store.where} (it has {', '.join(known) or 'none'}) nor as "
+                               f"specs/{name}.yaml")
+                continue
             if not any(r.value is not None for r in rows):
                 stored = ", ".join(store.metric_names(name)) or "none"
                 missing.append(f"{name}: no runs with {metric} in the results history at "

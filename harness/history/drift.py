@@ -77,18 +77,20 @@ def guard(verdict: Verdict, references: list[Reference], store: Store) -> None:
     ``group.references`` and ``verdict.judged_against``, failures to ``verdict.failures``."""
     from ..comparable import identity
     from ..gate import METRICS, compare
+    from ..result_types import as_run
 
     for ref in references:
         used = 0
         for group, failures in zip(verdict.groups, verdict.failures, strict=True):
             here = identity(group.runs[0])
+            judged = {r.run_id for r in group.runs}  # never a run against itself
             rows = [r for r in store.runs(group.spec.name, kind="run")
-                    if (r.git_commit or "").startswith(ref.commit)]
+                    if (r.git_commit or "").startswith(ref.commit) and r.run_id not in judged]
             docs = [d for r in rows if (d := store.document(r.run_id)) is not None
                     and d.get("status") == "complete" and identity(d) == here]
             if not docs:
                 why = (f"{len(rows)} run(s) at that commit, none with this spec hash, schedule "
-                       "and data" if rows else "no runs at that commit")
+                       "and data" if rows else "no runs at that commit other than those judged")
                 line = (f"{ref.label}: no comparable runs in the results history at "
                         f"{store.where} ({why}); remedy: `harness history import` the "
                         "reference's run files, or run the CI schedule at that commit")
@@ -96,7 +98,8 @@ def guard(verdict: Verdict, references: list[Reference], store: Store) -> None:
                 failures.append(f"drift guard: {line}")
                 continue
             used += len(docs)
-            shadow = dataclasses.replace(group, baseline=docs, references=[])
+            shadow = dataclasses.replace(group, baseline=[as_run(d) for d in docs],
+                                         references=[])
             for metric in group.gated:
                 if METRICS[metric][1] < 0:
                     continue  # timings depend on the machine: not judged against a reference

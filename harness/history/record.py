@@ -46,8 +46,13 @@ def record(document: dict[str, Any], source: str | os.PathLike | None = None,
         with open_store(timeout_s=RECORD_TIMEOUT_S) as store:
             return store.record(document, source)
     except StoreError as exc:
-        where = f"{Path(source).as_posix()} is written; " if source else ""
+        if source is not None and Path(source).suffix == ".json":
+            kept = (f"{Path(source).as_posix()} is written; `harness history import` loads it "
+                    "later")
+        elif source is not None:  # a verdict's Markdown: the file keeps it, the history not
+            kept = f"{Path(source).as_posix()} is written, but not kept in the history"
+        else:
+            kept = "not kept in the history"
         print(f"warning: results history not updated: {error_line(exc).removeprefix('error: ')}"
-              f" ({where}`harness history import` loads it later; HARNESS_DB=off stops "
-              "recording)", file=stream or sys.stderr)
+              f" ({kept}; HARNESS_DB=off stops recording)", file=stream or sys.stderr)
         return False
