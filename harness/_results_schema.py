@@ -1,68 +1,18 @@
-"""The fields of a results document that reports and the gate read, with their types.
+"""The fields of a bench results document that the bench report reads, with their types.
 
-Everything else in the document is free (``extra="allow"``): a results file may carry more than
-this, never less or differently typed. Used by :func:`harness.results.check_results`.
+Everything else in the document is free (``extra="allow"``): a bench file may carry more than
+this, never less or differently typed. Used by :func:`harness.results.check_results`. A run's
+results file is checked with :class:`harness.result_types.RunFileCheck` (the fields of
+:class:`~harness.result_types.RunResult`, written down once there).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
-
-
-class SpecRef(_Open):
-    name: str
-    path: str = ""
-    hash: str = ""
-
-
-class Architecture(_Open):
-    layers: list[dict]
-    totals: dict[str, int]
-    expected_totals: dict[str, int | None] = {}
-
-
-class TestFigures(_Open):
-    loss: float | None = None
-    acc: float | None = None
-    samples: int | None = None
-
-
-class BandVerdict(_Open):
-    metric: str
-    low: float
-    high: float
-    value: float | None = None
-    verdict: str
-
-
-class DataRecord(_Open):
-    """The data a run trained on: where from (a project-relative path or a file name, never an
-    absolute path: :func:`harness.results.recorded_path`), its sha256, the input's dtype."""
-
-    source: str | None = None
-    checksum: str | None = None
-    x_dtype: str | None = None  # schema 2 on
-
-
-class ResultsDocument(_Open):
-    schema_version: int
-    run_id: str = ""
-    status: str = "complete"
-    spec: SpecRef
-    execution: dict = {}
-    data: DataRecord = DataRecord()
-    architecture: Architecture
-    history: dict[str, list[float]] = {}
-    epoch_time_s: list[float] = []
-    epochs_done: int = Field(default=0, ge=0)
-    test: TestFigures | None = None
-    band: BandVerdict | None = None
-    reference: dict | None = None
-    environment: dict = {}
 
 
 class BenchRecord(_Open):

@@ -63,6 +63,18 @@ from .machine import (
     tf_matmul_gflops,
     timed_call,
 )
+from .result_types import (
+    BenchComparison,
+    BenchDevice,
+    BenchMachine,
+    BenchRecord,
+    BenchResult,
+    BenchSettings,
+    BenchSpec,
+    Environment,
+    FullRunSummary,
+    PublishedFigure,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -471,7 +483,7 @@ def _round_means(trial: Trial, k: int) -> list[float]:
 
 def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
                          options: BenchOptions, machine_gflops: float | None,
-                         stream: TextIO) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                         stream: TextIO) -> tuple[list[BenchRecord], BenchComparison]:
     """All modes of one spec on one device: records per mode, and the comparison ratios.
 
     Every variant (harness and plain script, per mode) builds, compiles and trains its warm-up
@@ -544,7 +556,8 @@ def bench_spec_on_device(spec: Spec, data: ImdbData, device: DeviceStatus,
     for trial in trials.values():
         trial.model = None
     comparison = _comparison(spec, device, trials, options)
-    return records, comparison
+    return ([BenchRecord.model_validate(r) for r in records],
+            BenchComparison.model_validate(comparison))
 
 
 def _training_figures(trial: Trial, spec: Spec, n: int, options: BenchOptions) -> dict[str, Any]:
@@ -703,7 +716,7 @@ def portable_source(source: str) -> str:
     return source
 
 
-def published_figure(spec: Spec, metric: str | None) -> dict[str, Any] | None:
+def published_figure(spec: Spec, metric: str | None) -> PublishedFigure | None:
     """The published value of a band metric (``best_val_acc``, ``test_acc``) from the spec's
     ``reference`` and where it is printed; None when the reference does not give it."""
     from .figures import figure, reference_run
@@ -713,38 +726,36 @@ def published_figure(spec: Spec, metric: str | None) -> dict[str, Any] | None:
     value = figure(reference_run(spec.reference.model_dump()), metric)
     if value is None:
         return None
-    return {"metric": metric, "value": value, "source": spec.reference.source}
+    return PublishedFigure(metric=metric, value=value, source=spec.reference.source)
 
 
-def full_run_summary(spec: Spec, reports: str | os.PathLike) -> dict[str, Any] | None:
+def full_run_summary(spec: Spec, reports: str | os.PathLike) -> FullRunSummary | None:
     """Mode, accuracy, epoch time and band verdict of the committed full run
     ``<reports>/<spec>/results.json`` (None when there is none), with its path (relative) and
     when it ran, so that a report says which run each copied figure comes from: the accuracy
     side of the speed-up target."""
     from .errors import ResultsError
     from .report import summary_figures
-    from .results import load_results
+    from .results import load_run
 
     path = Path(reports) / spec.name / "results.json"
     if not path.is_file():
         return None
     try:
-        results = load_results(path)
+        run = load_run(path)
     except ResultsError:
         return None
-    figures = summary_figures(results)
-    band = results.get("band") or {}
-    return {"path": portable_path(path), "run_id": results.get("run_id"),
-            "created_utc": results.get("created_utc"),
-            "finished_utc": results.get("finished_utc"),
-            "mode": (results.get("execution") or {}).get("mode"),
-            "epochs_done": results.get("epochs_done"), "status": results.get("status"),
-            "best_val_acc": figures["best_val_acc"], "test_acc": figures["test_acc"],
-            "median_epoch_time_s": figures["median_epoch_time_s"],
-            "band": band or None,
-            "published": published_figure(spec, band.get("metric")),
-            # a different hash: model, data or train settings changed since that run
-            "same_spec_hash": results.get("spec", {}).get("hash") == spec.content_hash()}
+    figures = summary_figures(run)
+    band = run.band if run.band is not None and run.band.to_json_dict() else None
+    return FullRunSummary(
+        path=portable_path(path), run_id=run.run_id, created_utc=run.created_utc,
+        finished_utc=run.finished_utc, mode=run.execution.mode,
+        epochs_done=run.given("epochs_done"), status=run.status,
+        best_val_acc=figures["best_val_acc"], test_acc=figures["test_acc"],
+        median_epoch_time_s=figures["median_epoch_time_s"], band=band,
+        published=published_figure(spec, band.metric if band else None),
+        # a different hash: model, data or train settings changed since that run
+        same_spec_hash=run.spec.hash == spec.content_hash())
 
 
 def _data_skip_reason(spec: Spec) -> str | None:
@@ -764,7 +775,7 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
     ``<out>/report.md`` and ``<out>/throughput.png`` atomically.
 
     Returns:
-        The results document.
+        The results document, as written to ``results.json`` (:meth:`BenchResult.to_json_dict`).
 
     Raises:
         HarnessError: a data or training problem, an unwritable output folder, a broken
@@ -782,48 +793,51 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
     devices = device_statuses(options.devices)
     print("measuring the machine's float32 matrix-multiply rate ...", file=stream, flush=True)
     n = options.matmul_n
-    machine: dict[str, Any] = {"load_average_start": _load_average(), "matmul_n": n,
-                               "numpy_cpu_gflops": numpy_matmul_gflops(n)}
+    rates: dict[str, Any] = {"load_average_start": _load_average(), "matmul_n": n,
+                             "numpy_cpu_gflops": numpy_matmul_gflops(n)}
     for dev in devices:
         size = n if dev.name == "cpu" else max(n, GPU_MATMUL_N)
-        machine[f"tf_{dev.name}_matmul_n"] = size
-        machine[f"tf_{dev.name}_gflops"] = tf_matmul_gflops(dev.tf_device, size) \
+        rates[f"tf_{dev.name}_matmul_n"] = size
+        rates[f"tf_{dev.name}_gflops"] = tf_matmul_gflops(dev.tf_device, size) \
             if dev.available else None
-    print("  " + ", ".join(f"{k} {v:.1f}" for k, v in machine.items()
+    print("  " + ", ".join(f"{k} {v:.1f}" for k, v in rates.items()
                            if k.endswith("gflops") and v), file=stream, flush=True)
+    machine = BenchMachine.model_validate(rates)
 
-    results: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION, "kind": BENCH_KIND,
-        "harness_version": harness_version(), "created_utc": utc_now(),
-        "settings": {"devices": list(options.devices), "modes": list(options.modes),
-                     "train_samples": options.train_samples,
-                     "full_epochs": options.train_samples is None,
-                     "rounds": options.rounds, "timed_epochs": options.timed_epochs,
-                     "latency_batch_sizes": list(options.latency_batch_sizes),
-                     "latency_repeats": options.latency_repeats,
-                     "overhead_target": OVERHEAD_TARGET, "speedup_target": SPEEDUP_TARGET,
-                     # so that `harness report` re-renders the report with it
-                     "benchmark_json": (portable_path(options.benchmark_json)
-                                        if options.benchmark_json else None)},
-        "environment": environment(),
-        "devices": [d.as_dict() for d in devices],
-        "machine": machine,
-        "specs": [], "benchmarks": [], "comparisons": [],
-    }
+    results = BenchResult(
+        schema_version=SCHEMA_VERSION, kind=BENCH_KIND,
+        harness_version=harness_version(), created_utc=utc_now(),
+        settings=BenchSettings(
+            devices=list(options.devices), modes=list(options.modes),
+            train_samples=options.train_samples, full_epochs=options.train_samples is None,
+            rounds=options.rounds, timed_epochs=options.timed_epochs,
+            latency_batch_sizes=list(options.latency_batch_sizes),
+            latency_repeats=options.latency_repeats,
+            overhead_target=OVERHEAD_TARGET, speedup_target=SPEEDUP_TARGET,
+            # so that `harness report` re-renders the report with it
+            benchmark_json=(portable_path(options.benchmark_json)
+                            if options.benchmark_json else None)),
+        environment=Environment.model_validate(environment()),
+        devices=[BenchDevice.model_validate(d.as_dict()) for d in devices],
+        machine=machine,
+        specs=[], benchmarks=[], comparisons=[],
+    )
     for spec in specs:
+        # built as a dict, then typed: its keys keep the order they were set in
         entry: dict[str, Any] = {"name": spec.name,
                                  "path": portable_path(spec.path) if spec.path else spec.path,
                                  "hash": spec.content_hash()}
-        results["specs"].append(entry)
         if not spec.trains:
             entry["status"] = "skipped"
             entry["reason"] = "architecture only (no train section)"
+            results.specs.append(BenchSpec.model_validate(entry))
             print(f"== {spec.name}: skipped, {entry['reason']}", file=stream, flush=True)
             continue
         skip = _data_skip_reason(spec)
         if skip:
             entry["status"] = "skipped"
             entry["reason"] = skip
+            results.specs.append(BenchSpec.model_validate(entry))
             print(f"== {spec.name}: skipped, {skip}", file=stream, flush=True)
             continue
         entry.update(status="ok",
@@ -839,39 +853,42 @@ def run_bench(specs: Sequence[Spec], options: BenchOptions,
                                    max(options.latency_batch_sizes))
         except MissingDataFile as exc:
             entry.update(status="skipped", reason=f"data not on this machine: {exc}")
+            results.specs.append(BenchSpec.model_validate(entry))
             print(f"== {spec.name}: skipped, {entry['reason']}", file=stream, flush=True)
             continue
         entry["data"] = {"source": portable_source(data.source), "checksum": data.checksum,
                          "x_train_shape": list(data.x_train.shape)}
+        results.specs.append(BenchSpec.model_validate(entry))
         print(f"== {spec.name}: {len(data.x_train)} training reviews "
               f"(batch_size {spec.train.batch_size}, validation_split "
               f"{spec.train.validation_split})", file=stream, flush=True)
         for dev in devices:
             if not dev.available:
                 for mode in options.modes:
-                    results["benchmarks"].append({"spec": spec.name, "device": dev.name,
-                                                  "mode": mode, "status": "skipped",
-                                                  "reason": dev.reason})
+                    results.benchmarks.append(BenchRecord(
+                        spec=spec.name, device=dev.name, mode=mode, status="skipped",
+                        reason=dev.reason))
                 print(f"  {dev.name}: skipped: {dev.reason}", file=stream, flush=True)
                 continue
-            rate = machine["numpy_cpu_gflops"] if dev.name == "cpu" \
-                else machine.get(f"tf_{dev.name}_gflops")
+            rate = machine.numpy_cpu_gflops if dev.name == "cpu" \
+                else machine.tf_gflops(dev.name)
             records, comparison = bench_spec_on_device(spec, data, dev, options, rate, stream)
-            results["benchmarks"].extend(records)
-            results["comparisons"].append(comparison)
+            results.benchmarks.extend(records)
+            results.comparisons.append(comparison)
             print_ratios(comparison, stream)
         del data
-    results["elapsed_s"] = time.perf_counter() - started
-    machine["load_average_end"] = _load_average()
-    results["finished_utc"] = utc_now()
-    write_json_atomic(out / "results.json", results)
+    results.elapsed_s = time.perf_counter() - started
+    machine.load_average_end = _load_average()
+    results.finished_utc = utc_now()
+    document = results.to_json_dict()
+    write_json_atomic(out / "results.json", document)
     from .history.record import record as record_history
 
-    record_history(results, out / "results.json")
+    record_history(document, out / "results.json")
     report = write_bench_report(results, out, pytest_json)
-    print(f"bench: {results['elapsed_s']:.0f} s; results {out / 'results.json'}; report {report}",
+    print(f"bench: {results.elapsed_s:.0f} s; results {out / 'results.json'}; report {report}",
           file=stream, flush=True)
-    return results
+    return document
 
 
 def _load_average() -> float | None:
@@ -882,27 +899,28 @@ def _load_average() -> float | None:
         return None
 
 
-def print_ratios(comparison: dict[str, Any], stream: TextIO) -> None:
+def print_ratios(comparison: BenchComparison | dict[str, Any], stream: TextIO) -> None:
     """Print the overhead and speed-up ratios of one spec on one device against their targets."""
-    name, dev = comparison["spec"], comparison["device"]
-    for mode, o in comparison["overhead"].items():
-        ratio = o["ratio_in_fit"]
-        if ratio is None:
+    comparison = BenchComparison.of(comparison)
+    name, dev = comparison.spec, comparison.device
+    for mode, o in comparison.overhead.items():
+        ratio, target = o.ratio_in_fit, o.target
+        if ratio is None or target is None:
             continue
-        verdict = "met" if ratio <= o["target"] else "NOT met"
+        verdict = "met" if ratio <= target else "NOT met"
         print(f"  {name} {dev}: harness overhead ({mode}): {ratio:.3f}x the plain Keras script "
               f"per epoch, saving included, best rounds (whole fit calls "
-              f"{o['ratio_epochs']:.3f}x, median of paired rounds "
-              f"{o['ratio_epochs_paired_median']:.3f}x, CPU time "
-              f"{o['ratio_epochs_cpu_time']:.3f}x, with build and first epoch "
-              f"{o['ratio_total']:.3f}x); target <= {o['target']:.2f}x {verdict}",
+              f"{o.ratio_epochs:.3f}x, median of paired rounds "
+              f"{o.ratio_epochs_paired_median:.3f}x, CPU time "
+              f"{o.ratio_epochs_cpu_time:.3f}x, with build and first epoch "
+              f"{o.ratio_total:.3f}x); target <= {target:.2f}x {verdict}",
               file=stream, flush=True)
-    s = comparison.get("speedup_xla_vs_plain_default")
-    if s and s["ratio"] is not None:
-        verdict = "met" if s["ratio"] >= s["target"] else "NOT met"
+    s = comparison.speedup_xla_vs_plain_default
+    if s and s.ratio is not None and s.target is not None:
+        verdict = "met" if s.ratio >= s.target else "NOT met"
         print(f"  {name} {dev}: xla speed-up over the plain Keras script (Keras defaults): "
-              f"{s['ratio']:.2f}x per epoch, best rounds (median of paired rounds "
-              f"{s['ratio_paired_median']:.2f}x); target >= {s['target']:.1f}x {verdict}",
+              f"{s.ratio:.2f}x per epoch, best rounds (median of paired rounds "
+              f"{s.ratio_paired_median:.2f}x); target >= {s.target:.1f}x {verdict}",
               file=stream, flush=True)
 
 

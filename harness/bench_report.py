@@ -31,6 +31,19 @@ from typing import Any
 
 from .errors import ResultsError
 from .report import _table, environment_section
+from .result_types import (
+    BenchComparison,
+    BenchDevice,
+    BenchLike,
+    BenchRecord,
+    BenchResult,
+    BenchSettings,
+    BenchSpec,
+    FlopsFigures,
+    InferenceFigures,
+    MemoryFigures,
+    TrainFigures,
+)
 from .results import write_text_atomic
 
 CHART_PNG = "throughput.png"
@@ -80,48 +93,80 @@ def load_pytest_benchmark(path: str | os.PathLike) -> dict[str, Any]:
     return document
 
 
+def load_bench(path: str | os.PathLike) -> BenchResult:
+    """Read a ``harness bench`` results file (:func:`harness.results.load_results`) as a typed
+    :class:`BenchResult`.
+
+    Raises:
+        ResultsError: as :func:`harness.results.load_results`, a run's file given as a bench's,
+            or a field of the wrong type; one line naming the file (and the field).
+    """
+    from pydantic import ValidationError
+
+    from .results import invalid_results, load_results
+
+    data = load_results(path)
+    if data.get("kind") != "bench":
+        raise ResultsError(f"{path}: a run's results file, not a bench's; pass the "
+                           "results.json of `harness bench` (reports/bench/results.json)")
+    try:
+        return BenchResult.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_results(path, exc) from None
+
+
+def _bench(results: BenchLike) -> BenchResult:
+    """``results`` as a :class:`BenchResult`; a raw document of the wrong shape is a one-line
+    :class:`ResultsError` naming the field."""
+    from pydantic import ValidationError
+
+    from .results import invalid_results
+
+    try:
+        return BenchResult.of(results)
+    except ValidationError as exc:
+        raise invalid_results("bench results", exc) from None
+
+
 # ---------------------------------------------------------------------------------------------
 # Lookups
 
 
-def _records(results: dict[str, Any]) -> list[dict[str, Any]]:
-    return results.get("benchmarks") or []
-
-
-def _measured(results: dict[str, Any]) -> list[dict[str, Any]]:
+def _measured(results: BenchResult) -> list[BenchRecord]:
     """The records of trials that ran (a device that was not there has none here)."""
-    return [r for r in _records(results) if r.get("status") == "ok"]
+    return [r for r in results.benchmarks if r.status == "ok"]
 
 
-def _find(results: dict[str, Any], spec: str, device: str, mode: str) -> dict[str, Any] | None:
+def _find(results: BenchResult, spec: str | None, device: str | None,
+          mode: str | None) -> BenchRecord | None:
     for rec in _measured(results):
-        if (rec["spec"], rec["device"], rec["mode"]) == (spec, device, mode):
+        if (rec.spec, rec.device, rec.mode) == (spec, device, mode):
             return rec
     return None
 
 
-def _trained_specs(results: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in results.get("specs") or [] if s.get("status") == "ok"]
+def _trained_specs(results: BenchResult) -> list[BenchSpec]:
+    return [s for s in results.specs if s.status == "ok"]
 
 
-def _spec_entry(results: dict[str, Any], name: str) -> dict[str, Any]:
-    return next((e for e in results.get("specs") or [] if e["name"] == name), {})
+def _spec_entry(results: BenchResult, name: str | None) -> BenchSpec:
+    return next((e for e in results.specs if e.name == name), BenchSpec())
 
 
-def _epoch(rec: dict[str, Any] | None) -> float | None:
-    return rec["train"]["median_epoch_time_s"] if rec else None
+def _epoch(rec: BenchRecord | None) -> float | None:
+    return rec.train.median_epoch_time_s if rec and rec.train else None
 
 
-def _measured_devices(results: dict[str, Any]) -> list[str]:
-    return [d["device"] for d in results.get("devices") or [] if d["status"] == "ok"]
+def _measured_devices(results: BenchResult) -> list[str]:
+    return [d.device or "?" for d in results.devices if d.status == "ok"]
 
 
-def _missing_devices(results: dict[str, Any]) -> list[dict[str, Any]]:
-    return [d for d in results.get("devices") or [] if d["status"] != "ok"]
+def _missing_devices(results: BenchResult) -> list[BenchDevice]:
+    return [d for d in results.devices if d.status != "ok"]
 
 
-def _settings(results: dict[str, Any]) -> dict[str, Any]:
-    return results.get("settings") or {}
+def _settings(results: BenchResult) -> BenchSettings:
+    return results.settings
 
 
 def _date(stamp: str | None) -> str:
@@ -131,20 +176,20 @@ def _date(stamp: str | None) -> str:
     return stamp.replace("T", " ")[:16] + " UTC"
 
 
-def _spread(comp: dict[str, Any], mode: str) -> float | None:
+def _spread(comp: BenchComparison, mode: str) -> float | None:
     """Slowest over fastest whole-fit round of the plain script in ``mode``: the run's noise."""
-    rounds = next((t["timed_s"] for t in comp.get("trials", [])
-                   if (t["variant"], t["mode"]) == ("plain", mode)), None)
+    rounds = next((t.timed_s for t in comp.trials if (t.variant, t.mode) == ("plain", mode)),
+                  None)
     return max(rounds) / min(rounds) if rounds and min(rounds) > 0 else None
 
 
-def _data_text(results: dict[str, Any], short: bool = False) -> str:
+def _data_text(results: BenchResult, short: bool = False) -> str:
     s = _settings(results)
-    if s.get("full_epochs"):
+    if s.full_epochs:
         return ("full epochs (all 25,000 IMDB training reviews)" if short else
                 "full epochs: all 25,000 training reviews of the real IMDB set, split by each "
                 "spec's validation_split (the book's 20,000 + 5,000)")
-    n = s.get("train_samples")
+    n = s.train_samples
     text = f"the first {n:,} IMDB training reviews" if n else "a slice of the IMDB reviews"
     return text if short else text + " (real reviews), split by each spec's validation_split"
 
@@ -153,33 +198,34 @@ def _data_text(results: dict[str, Any], short: bool = False) -> str:
 # The headline
 
 
-def _accuracy_cells(entry: dict[str, Any]) -> list[str]:
+def _accuracy_cells(entry: BenchSpec) -> list[str]:
     """``accuracy: ours / published``, band and in-band cells from the committed full run."""
-    full = entry.get("full_run")
+    full = entry.full_run
     if not full:
         return ["no full run committed", "-", "-"]
-    band = full.get("band") or {}
-    if not band:
+    band = full.band
+    if not band or not band.to_json_dict():
         return ["no band", "-", "-"]
-    published = (full.get("published") or {}).get("value")
-    ours = f"{band['metric']} {_f(band.get('value'), '{:.4f}')} / {_f(published, '{:.4f}')}"
-    in_band = None if band.get("verdict") is None else band.get("verdict") == "pass"
-    return [ours, f"[{band['low']:.2f}, {band['high']:.2f}]", _verdict(in_band)]
+    published = full.published.value if full.published else None
+    ours = f"{band.metric} {_f(band.value, '{:.4f}')} / {_f(published, '{:.4f}')}"
+    in_band = None if band.verdict is None else band.verdict == "pass"
+    return [ours, f"[{band.low:.2f}, {band.high:.2f}]", _verdict(in_band)]
 
 
-def headline_table(results: dict[str, Any]) -> str:
+def headline_table(results: BenchLike) -> str:
     """Per spec and measured device: the harness's epoch time per mode, the ``xla`` speed-up
     over the plain Keras script, the harness overhead per mode, and the committed full run's
     accuracy with the published figure and the band."""
+    results = _bench(results)
     s = _settings(results)
-    modes = s.get("modes") or []
-    speedup_target = s.get("speedup_target")
-    overhead_target = s.get("overhead_target")
+    modes = s.modes
+    speedup_target = s.speedup_target
+    overhead_target = s.overhead_target
     rows = []
-    for comp in results.get("comparisons") or []:
-        spec, dev = comp["spec"], comp["device"]
-        speed = (comp.get("speedup_xla_vs_plain_default") or {}).get("ratio")
-        overhead = [(comp.get("overhead") or {}).get(m, {}).get("ratio_in_fit") for m in modes]
+    for comp in results.comparisons:
+        spec, dev = comp.spec, comp.device
+        speed = _speedup_ratio(comp)
+        overhead = [o.ratio_in_fit if (o := comp.overhead.get(m)) else None for m in modes]
         missed = [m for m, o in zip(modes, overhead, strict=True)
                   if o is not None and overhead_target and o > overhead_target]
         overhead_text = " / ".join(_f(o, "{:.3f}") for o in overhead)
@@ -188,10 +234,9 @@ def headline_table(results: dict[str, Any]) -> str:
         speed_text = _f(speed, "{:.2f}")
         if speed is not None and speedup_target:
             speed_text += " (met)" if speed >= speedup_target else " (NOT met)"
-        rows.append([spec, dev]
-                    + [_f(_epoch(_find(results, spec, dev, m)), "{:.2f}") for m in modes]
-                    + [speed_text, overhead_text]
-                    + _accuracy_cells(_spec_entry(results, spec)))
+        rows.append([spec, dev,
+                     *[_f(_epoch(_find(results, spec, dev, m)), "{:.2f}") for m in modes],
+                     speed_text, overhead_text, *_accuracy_cells(_spec_entry(results, spec))])
     if not rows:
         return "No device was measured."
     target = f", >= {speedup_target:g}" if speedup_target else ""
@@ -202,43 +247,45 @@ def headline_table(results: dict[str, Any]) -> str:
                      "accuracy: ours / published", "band", "in band"])
 
 
-def _targets_line(results: dict[str, Any]) -> str | None:
-    comps = results.get("comparisons") or []
-    speed = [c["speedup_xla_vs_plain_default"] for c in comps
-             if (c.get("speedup_xla_vs_plain_default") or {}).get("ratio") is not None]
-    over = [o for c in comps for o in (c.get("overhead") or {}).values()
-            if o.get("ratio_in_fit") is not None]
+def _speedup_ratio(comp: BenchComparison) -> float | None:
+    speed = comp.speedup_xla_vs_plain_default
+    return speed.ratio if speed else None
+
+
+def _targets_line(results: BenchResult) -> str | None:
+    comps = results.comparisons
+    speed = [x.ratio >= x.target for c in comps if (x := c.speedup_xla_vs_plain_default)
+             and x.ratio is not None and x.target is not None]
+    over = [o.ratio_in_fit <= o.target for c in comps for o in c.overhead.values()
+            if o.ratio_in_fit is not None and o.target is not None]
     if not speed and not over:
         return None
     parts = []
     if speed:
-        parts.append(f"xla speed-up met in {sum(x['ratio'] >= x['target'] for x in speed)} of "
-                     f"{len(speed)} (spec x device)")
+        parts.append(f"xla speed-up met in {sum(speed)} of {len(speed)} (spec x device)")
     if over:
-        parts.append(f"harness overhead met in "
-                     f"{sum(o['ratio_in_fit'] <= o['target'] for o in over)} of {len(over)} "
+        parts.append(f"harness overhead met in {sum(over)} of {len(over)} "
                      "(spec x device x mode)")
     return ("- targets: " + "; ".join(parts) + ". Epoch: the median of the timed epochs through "
             "the harness; ratios: the fastest round of each variant (see Targets in detail)")
 
 
-def _source_lines(results: dict[str, Any]) -> list[str]:
+def _source_lines(results: BenchResult) -> list[str]:
     """Where the accuracy columns come from: each spec's committed full run (another run: path
     and date) and its published reference."""
     lines = []
-    for comp_spec in dict.fromkeys(c["spec"] for c in results.get("comparisons") or []):
+    for comp_spec in dict.fromkeys(c.spec for c in results.comparisons):
         entry = _spec_entry(results, comp_spec)
-        full = entry.get("full_run")
+        full = entry.full_run
         if not full:
             continue
-        published = full.get("published") or {}
-        text = (f"  - `{comp_spec}`: `{full['path']}` "
-                f"({_date(full.get('finished_utc') or full.get('created_utc'))}, "
-                f"`{full.get('mode')}`, {full.get('epochs_done')} epochs"
-                + ("" if full.get("same_spec_hash", True) else "; the spec changed since")
+        text = (f"  - `{comp_spec}`: `{full.path}` "
+                f"({_date(full.finished_utc or full.created_utc)}, "
+                f"`{full.mode}`, {full.epochs_done} epochs"
+                + ("" if full.same_spec_hash else "; the spec changed since")
                 + ")")
-        if published.get("source"):
-            text += f"; published: {published['source']}"
+        if full.published and full.published.source:
+            text += f"; published: {full.published.source}"
         lines.append(text)
     if not lines:
         return []
@@ -246,7 +293,7 @@ def _source_lines(results: dict[str, Any]) -> list[str]:
             "(another run, all 25,000 reviews), beside the published figure:"] + lines
 
 
-def _pytest_benchmark_line(results: dict[str, Any], pytest_json: dict[str, Any] | None,
+def _pytest_benchmark_line(results: BenchResult, pytest_json: dict[str, Any] | None,
                            path: str | None) -> str | None:
     """One line on a pytest-benchmark file given with the bench: a separate run, so none of its
     figures are repeated; how far its train-epoch medians are from this run's."""
@@ -282,31 +329,31 @@ def _pytest_benchmark_line(results: dict[str, Any], pytest_json: dict[str, Any] 
             f"{typical:.0%} (median), at most {worst[0]:.0%} ({worst[1]})")
 
 
-def headline_section(results: dict[str, Any], pytest_json: dict[str, Any] | None = None,
+def headline_section(results: BenchLike, pytest_json: dict[str, Any] | None = None,
                      pytest_path: str | None = None, chart: bool = True) -> list[str]:
-    env = results.get("environment") or {}
-    cpu = env.get("cpu") or {}
+    results = _bench(results)
+    cpu = results.environment.cpu
     measured = _measured_devices(results)
     title = (f"# Benchmarks: {_data_text(results, short=True)}, on "
              f"{' and '.join(d.upper() for d in measured) or 'no device'}")
-    start, end = results.get("created_utc"), results.get("finished_utc")
+    start, end = results.created_utc, results.finished_utc
     until = _date(end)[11:] if end else "?"
     run = (f"Measured by `harness bench` from {_date(start)} to {until} "
-           f"({_f(results.get('elapsed_s'), '{:.0f}')} s) on {cpu.get('model') or 'an unknown CPU'}"
-           f" ({cpu.get('cores') or '?'} cores); every figure is from this run unless it names "
+           f"({_f(results.elapsed_s, '{:.0f}')} s) on {cpu.model or 'an unknown CPU'}"
+           f" ({cpu.cores or '?'} cores); every figure is from this run unless it names "
            "another.")
     lines = [title, "", run, "", headline_table(results), ""]
     lines += [x for x in [_targets_line(results)] if x]
     lines += _source_lines(results)
     for d in _missing_devices(results):
-        lines.append(f"- {d['device']}: not measured: {d.get('reason') or 'no reason given'}"
-                     + (f" ({d['detail']})" if d.get("detail") else ""))
-    skipped = [s for s in results.get("specs") or [] if s.get("status") != "ok"]
+        lines.append(f"- {d.device}: not measured: {d.reason or 'no reason given'}"
+                     + (f" ({d.detail})" if d.detail else ""))
+    skipped = [s for s in results.specs if s.status != "ok"]
     reasons: dict[str, list[str]] = {}
     for s in skipped:
-        reasons.setdefault(s.get("reason") or "no reason given", []).append(f"`{s['name']}`")
+        reasons.setdefault(s.reason or "no reason given", []).append(f"`{s.name}`")
     lines += [f"- not benched, {reason}: {', '.join(names)}" for reason, names in reasons.items()]
-    if not _settings(results).get("full_epochs"):
+    if not _settings(results).full_epochs:
         lines.append("- on this slice the speed-up reads lower than on full epochs; the targets "
                      "are per epoch of the book's training, decided on full epochs by `tox -e "
                      "bench`: [full/report.md](full/report.md)")
@@ -326,44 +373,45 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return [f"<details><summary>{summary}</summary>", "", *body, "</details>", ""]
 
 
-def method_section(results: dict[str, Any]) -> list[str]:
+def method_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
     s = _settings(results)
-    machine = results.get("machine", {})
-    n = machine.get("matmul_n")
-    rates = [f"NumPy {_f(machine.get('numpy_cpu_gflops'), '{:.1f}')} GFLOP/s"]
+    machine = results.machine
+    n = machine.matmul_n
+    rates = [f"NumPy {_f(machine.numpy_cpu_gflops, '{:.1f}')} GFLOP/s"]
     for dev in _measured_devices(results):
-        value = machine.get(f"tf_{dev}_gflops")
-        size = machine.get(f"tf_{dev}_matmul_n") or n
+        value = machine.tf_gflops(dev)
+        size = machine.tf_matmul_n(dev) or n
         rates.append(f"tf.matmul on {dev} {_f(value, '{:.1f}')} GFLOP/s"
                      + (f" ({size}x{size})" if value and size != n else ""))
-    load = [machine.get(f"load_average_{when}") for when in ("start", "end")]
-    cores = ((results.get("environment") or {}).get("cpu") or {}).get("cores")
+    load = [machine.load_average_start, machine.load_average_end]
+    cores = results.environment.cpu.cores
     lines = [
         f"- data: {_data_text(results)}",
-        f"- execution modes: {', '.join(f'`{m}`' for m in s.get('modes', []))} (`default`: "
+        f"- execution modes: {', '.join(f'`{m}`' for m in s.modes)} (`default`: "
         "Keras's jit_compile=\"auto\"; `xla`: jit_compile=True, what `harness run` uses)",
         "- variants: training through the harness (build, compile, `train_model` with its "
         "recorder, NaN check and progress lines, and its saving after each epoch), and a plain "
         "Keras script of the same model (`keras.Sequential`, `compile`, `fit`, verbose=0)",
         f"- rounds: each variant trains 1 warm-up epoch (tracing and compilation: the first "
-        f"epoch), then {s.get('rounds')} interleaved rounds of {s.get('timed_epochs')} timed "
+        f"epoch), then {s.rounds} interleaved rounds of {s.timed_epochs} timed "
         "epoch(s), the order reversed every other round",
         "- epoch time: timed inside `fit` from the start to the end of the epoch, validation "
         "included (`HarnessTraining.clock` in harness/bench.py; the plain script's by a "
         "stopwatch callback); throughput counts training samples",
         "- ratios: the fastest round of each variant (other processes only add time); the "
         "median of the rounds measured next to each other is in Targets in detail",
-        f"- inference: `model.predict_on_batch`, {s.get('latency_repeats')} calls timed one by "
-        f"one after 3 warm-up calls, batch sizes {s.get('latency_batch_sizes')}",
+        f"- inference: `model.predict_on_batch`, {s.latency_repeats} calls timed one by "
+        f"one after 3 warm-up calls, batch sizes {s.latency_batch_sizes}",
         f"- machine float32 matrix-multiply rate ({n}x{n}, best of a few): {', '.join(rates)}",
     ]
-    if None not in load:
+    if load[0] is not None and load[1] is not None:
         lines.append(f"- load average (1 min): {load[0]:.1f} at the start, {load[1]:.1f} at the "
                      f"end, on {cores} cores"
                      + ("; above the core count, other processes competed for the CPU: absolute "
-                        "times are inflated and ratios noisy" if cores and max(load) > cores
-                        else ""))
-    if s.get("full_epochs"):
+                        "times are inflated and ratios noisy"
+                        if cores and max(load[0], load[1]) > cores else ""))
+    if s.full_epochs:
         lines.append("- the pytest-benchmark tests (tests/bench) time the same epoch with the same "
                      "clock, but on the slice of `harness bench` without --full-epochs (its "
                      "report), not on full epochs")
@@ -374,31 +422,34 @@ def method_section(results: dict[str, Any]) -> list[str]:
     return _details("Method", lines)
 
 
-def targets_section(results: dict[str, Any]) -> list[str]:
+def targets_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
     overhead_rows, speed_rows = [], []
-    for comp in results.get("comparisons") or []:
-        spec, dev = comp["spec"], comp["device"]
-        for mode, o in comp["overhead"].items():
-            ratio = o.get("ratio_in_fit")
-            plain = comp["plain_best_epoch_time_s"].get(mode)
+    for comp in results.comparisons:
+        spec, dev = comp.spec, comp.device
+        for mode, o in comp.overhead.items():
+            ratio = o.ratio_in_fit
+            plain = comp.plain_best_epoch_time_s.get(mode)
             overhead_rows.append([
                 spec, dev, mode, _f(plain, "{:.2f}"),
                 _f(plain * ratio if plain is not None and ratio is not None else None, "{:.2f}"),
-                _f(ratio, "{:.3f}"), _f(o.get("ratio_epochs"), "{:.3f}"),
-                _f(o.get("ratio_epochs_paired_median"), "{:.3f}"),
-                _f(o.get("ratio_epochs_cpu_time"), "{:.3f}"),
-                _f(o.get("ratio_total"), "{:.3f}"), _f(_spread(comp, mode), "{:.3f}"),
-                f"<= {o['target']:.2f}", _verdict(None if ratio is None else ratio <= o["target"]),
+                _f(ratio, "{:.3f}"), _f(o.ratio_epochs, "{:.3f}"),
+                _f(o.ratio_epochs_paired_median, "{:.3f}"),
+                _f(o.ratio_epochs_cpu_time, "{:.3f}"),
+                _f(o.ratio_total, "{:.3f}"), _f(_spread(comp, mode), "{:.3f}"),
+                f"<= {o.target:.2f}",
+                _verdict(None if ratio is None or o.target is None else ratio <= o.target),
             ])
-        sp = comp.get("speedup_xla_vs_plain_default")
+        sp = comp.speedup_xla_vs_plain_default
         if sp:
             xla = _find(results, spec, dev, "xla")
             speed_rows.append([
-                spec, dev, _f(comp["plain_best_epoch_time_s"].get("default"), "{:.2f}"),
-                _f(min(xla["train"]["epoch_time_s"]) if xla else None, "{:.2f}"),
-                _f(sp.get("ratio"), "{:.2f}"), _f(sp.get("ratio_paired_median"), "{:.2f}"),
-                f">= {sp['target']:.1f}",
-                _verdict(None if sp.get("ratio") is None else sp["ratio"] >= sp["target"]),
+                spec, dev, _f(comp.plain_best_epoch_time_s.get("default"), "{:.2f}"),
+                _f(min(xla.train.epoch_time_s) if xla and xla.train else None, "{:.2f}"),
+                _f(sp.ratio, "{:.2f}"), _f(sp.ratio_paired_median, "{:.2f}"),
+                f">= {sp.target:.1f}",
+                _verdict(None if sp.ratio is None or sp.target is None
+                         else sp.ratio >= sp.target),
             ])
     body = [
         "The harness against the plain Keras script, trained in the same interleaved rounds. "
@@ -435,23 +486,24 @@ def targets_section(results: dict[str, Any]) -> list[str]:
     return _details("Targets in detail", body)
 
 
-def training_section(results: dict[str, Any]) -> list[str]:
+def training_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
     rows = []
     for rec in _measured(results):
-        entry = _spec_entry(results, rec["spec"])
-        t = rec["train"]
-        full = entry.get("full_run") or {}
-        epochs = t.get("epoch_time_s") or []
+        entry = _spec_entry(results, rec.spec)
+        t = rec.train or TrainFigures()
+        full = entry.full_run
+        epochs = t.epoch_time_s
         rows.append([
-            rec["spec"], rec["device"], rec["mode"], str(rec["jit_compile"]),
-            _f(t["first_epoch_time_s"], "{:.2f}"), _f(t["median_epoch_time_s"], "{:.2f}"),
+            rec.spec, rec.device, rec.mode, str(rec.jit_compile),
+            _f(t.first_epoch_time_s, "{:.2f}"), _f(t.median_epoch_time_s, "{:.2f}"),
             f"{min(epochs):.2f}-{max(epochs):.2f}" if epochs else "-",
-            _f(t["throughput_samples_per_s"], "{:.0f}"),
-            (f"{full['median_epoch_time_s']:.1f} (`{full['mode']}`)"
-             if full.get("median_epoch_time_s") and rec["device"] == "cpu" else "-"),
-            _f(entry.get("reference_seconds_per_epoch"), "{:.0f}"),
+            _f(t.throughput_samples_per_s, "{:.0f}"),
+            (f"{full.median_epoch_time_s:.1f} (`{full.mode}`)"
+             if full and full.median_epoch_time_s and rec.device == "cpu" else "-"),
+            _f(entry.reference_seconds_per_epoch, "{:.0f}"),
         ])
-    full_epochs = _settings(results).get("full_epochs")
+    full_epochs = _settings(results).full_epochs
     body = [
         _table(rows, ["spec", "device", "mode", "jit_compile", "first epoch (s)",
                       "epoch, median (s)", "epoch, range (s)", "throughput (samples/s)",
@@ -470,48 +522,52 @@ def training_section(results: dict[str, Any]) -> list[str]:
     return _details("Training", body)
 
 
-def device_section(results: dict[str, Any]) -> list[str]:
+def device_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
     measured = _measured_devices(results)
     if "cpu" not in measured or "gpu" not in measured:
         return []  # a device that was not measured is one line under the headline
     rows = []
     for entry in _trained_specs(results):
-        for mode in _settings(results).get("modes", []):
-            cpu_t = _epoch(_find(results, entry["name"], "cpu", mode))
-            gpu_t = _epoch(_find(results, entry["name"], "gpu", mode))
-            rows.append([entry["name"], mode, _f(cpu_t, "{:.2f}"), _f(gpu_t, "{:.2f}"),
+        for mode in _settings(results).modes:
+            cpu_t = _epoch(_find(results, entry.name, "cpu", mode))
+            gpu_t = _epoch(_find(results, entry.name, "gpu", mode))
+            rows.append([entry.name, mode, _f(cpu_t, "{:.2f}"), _f(gpu_t, "{:.2f}"),
                          _f(cpu_t / gpu_t if cpu_t and gpu_t else None, "{:.2f}")])
     return _details("CPU vs GPU", [
         _table(rows, ["spec", "mode", "CPU: epoch (s)", "GPU: epoch (s)",
                       "GPU speed-up (x)"]), ""])
 
 
-def inference_section(results: dict[str, Any]) -> list[str]:
-    sizes = _settings(results).get("latency_batch_sizes", [1, 128])
+def inference_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
+    sizes = _settings(results).latency_batch_sizes
     headers = ["spec", "device", "mode"]
     for bs in sizes:
         headers += [f"batch {bs}: p50 (ms)", f"batch {bs}: p95 (ms)"]
     headers.append(f"batch {sizes[-1]}: samples/s")
     rows = []
     for rec in _measured(results):
-        by_size = {i["batch_size"]: i for i in rec["inference"]}
-        row = [rec["spec"], rec["device"], rec["mode"]]
+        by_size = {i.batch_size: i for i in rec.inference}
+        row = [rec.spec, rec.device, rec.mode]
         for bs in sizes:
-            i = by_size.get(bs, {})
-            row += [_f(i.get("latency_ms_p50"), "{:.2f}"), _f(i.get("latency_ms_p95"), "{:.2f}")]
-        row.append(_f(by_size.get(sizes[-1], {}).get("throughput_samples_per_s"), "{:.0f}"))
+            i = by_size.get(bs) or InferenceFigures()
+            row += [_f(i.latency_ms_p50, "{:.2f}"), _f(i.latency_ms_p95, "{:.2f}")]
+        row.append(_f((by_size.get(sizes[-1]) or InferenceFigures()).throughput_samples_per_s,
+                      "{:.0f}"))
         rows.append(row)
     return _details("Inference", [
         "Latency per batch of `model.predict_on_batch` (the trained model of each mode).", "",
         _table(rows, headers) if rows else "No trials ran.", ""])
 
 
-def memory_section(results: dict[str, Any]) -> list[str]:
+def memory_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
     rows = []
     for rec in _measured(results):
-        m = rec["memory"]
-        host, dev = m.get("host_peak_rss_bytes"), m.get("device_peak_bytes")
-        rows.append([rec["spec"], rec["device"], rec["mode"],
+        m = rec.memory or MemoryFigures()
+        host, dev = m.host_peak_rss_bytes, m.device_peak_bytes
+        rows.append([rec.spec, rec.device, rec.mode,
                      _f(host / MIB if host else None, "{:.0f}"),
                      _f(dev / MIB if dev is not None else None, "{:.1f}")])
     return _details("Memory", [
@@ -525,19 +581,20 @@ def memory_section(results: dict[str, Any]) -> list[str]:
         ""])
 
 
-def flops_section(results: dict[str, Any]) -> list[str]:
+def flops_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
     rows, formula_rows, seen = [], [], set()
     for rec in _measured(results):
-        f = rec["flops"]
-        util = f.get("utilization")
-        rows.append([rec["spec"], rec["device"], rec["mode"],
-                     f"{f['forward_per_sample']:,}", f"{f['train_per_sample']:,}",
-                     _f(f.get("achieved_gflops"), "{:.2f}"), _f(f.get("machine_gflops"), "{:.1f}"),
+        f = rec.flops or FlopsFigures()
+        util = f.utilization
+        rows.append([rec.spec, rec.device, rec.mode,
+                     f"{f.forward_per_sample:,}", f"{f.train_per_sample:,}",
+                     _f(f.achieved_gflops, "{:.2f}"), _f(f.machine_gflops, "{:.1f}"),
                      _f(util * 100 if util is not None else None, "{:.2f}")])
-        if rec["spec"] not in seen:
-            seen.add(rec["spec"])
-            formula_rows += [[rec["spec"], f"{x['name']} ({x['type']})", x["formula"],
-                              f"{x['forward_per_sample']:,}"] for x in f["layers"]]
+        if rec.spec not in seen:
+            seen.add(rec.spec)
+            formula_rows += [[rec.spec, f"{x.name} ({x.type})", x.formula,
+                              f"{x.forward_per_sample:,}"] for x in f.layers]
     return _details("FLOPs and utilization", [
         "- FLOPs per sample counted from the architecture (`harness/flops.py`; a multiply-add "
         "is 2 FLOPs): Embedding 0, Dense 2*d*u, SimpleRNN 2*T*u*(d+u), LSTM 4x and GRU 3x that",
@@ -554,13 +611,15 @@ def flops_section(results: dict[str, Any]) -> list[str]:
         ""])
 
 
-def cudnn_section(results: dict[str, Any]) -> list[str]:
+def cudnn_section(results: BenchLike) -> list[str]:
+    results = _bench(results)
     devices = _measured_devices(results)
-    per_layer: dict[tuple[str, str], dict[str, Any]] = {}
+    per_layer: dict[tuple[str | None, str | None], dict[str, Any]] = {}
     for rec in _measured(results):
-        for c in rec.get("cudnn") or []:
-            row = per_layer.setdefault((rec["spec"], c["layer"]), {**c, "kernels": {}})
-            row["kernels"][rec["device"]] = c.get("kernel")
+        for c in rec.cudnn:
+            row = per_layer.setdefault((rec.spec, c.layer),
+                                       {**c.to_json_dict(), "kernels": {}})
+            row["kernels"][rec.device] = c.kernel
     rows = [[spec, f"{layer} ({c['type']})", "yes" if c["eligible"] else "no",
              "; ".join(c["reasons"]) or "-"] + [c["kernels"].get(d) or "-" for d in devices]
             for (spec, layer), c in per_layer.items()]
@@ -600,7 +659,7 @@ def pytest_benchmark_section(data: dict[str, Any]) -> list[str]:
             if rows else "No benchmarks in the file.", ""]
 
 
-def render_bench_report(results: dict[str, Any] | None,
+def render_bench_report(results: BenchLike | None,
                         pytest_json: dict[str, Any] | None = None, chart: bool = True,
                         pytest_path: str | None = None) -> str:
     """The benchmark report in Markdown.
@@ -620,8 +679,9 @@ def render_bench_report(results: dict[str, Any] | None,
         if pytest_json is not None:
             lines += pytest_benchmark_section(pytest_json)
         return "\n".join(lines)
+    results = _bench(results)
     path = (pytest_path or getattr(pytest_json, "path", None)
-            or _settings(results).get("benchmark_json"))
+            or _settings(results).benchmark_json)
     lines = headline_section(results, pytest_json, path, chart)
     lines += method_section(results)
     lines += targets_section(results)
@@ -631,7 +691,7 @@ def render_bench_report(results: dict[str, Any] | None,
     lines += memory_section(results)
     lines += flops_section(results)
     lines += cudnn_section(results)
-    lines += _details("Environment", [environment_section(results.get("environment", {})), ""])
+    lines += _details("Environment", [environment_section(results.environment), ""])
     return "\n".join(lines)
 
 
@@ -639,34 +699,33 @@ def render_bench_report(results: dict[str, Any] | None,
 # The chart
 
 
-def _chart_series(results: dict[str, Any]) -> tuple[list[str], dict[str, list[float]],
-                                                      dict[str, list[float]]]:
+def _chart_series(results: BenchResult) -> tuple[list[str], dict[str, list[float]],
+                                                   dict[str, list[float]]]:
     """Bar labels, epoch times (s) per series and the xla speed-up per device."""
-    comps = results.get("comparisons") or []
-    several = len({c["device"] for c in comps}) > 1
-    labels = [c["spec"] + (f" ({c['device']})" if several else "") for c in comps]
-    modes = _settings(results).get("modes") or []
+    comps = results.comparisons
+    several = len({c.device for c in comps}) > 1
+    labels = [f"{c.spec}" + (f" ({c.device})" if several else "") for c in comps]
+    modes = _settings(results).modes
     epochs: dict[str, list[float]] = {"plain Keras, default": []}
     epochs.update({f"harness, {m}": [] for m in modes})
     speedups: dict[str, list[float]] = {"harness xla over plain Keras default": []}
     for comp in comps:
         epochs["plain Keras, default"].append(
-            (comp.get("plain_median_epoch_time_s") or {}).get("default") or 0.0)
+            comp.plain_median_epoch_time_s.get("default") or 0.0)
         for m in modes:
             epochs[f"harness, {m}"].append(
-                _epoch(_find(results, comp["spec"], comp["device"], m)) or 0.0)
-        speedups["harness xla over plain Keras default"].append(
-            (comp.get("speedup_xla_vs_plain_default") or {}).get("ratio") or 0.0)
-    if _settings(results).get("full_epochs"):  # the book's epochs are full epochs too
+                _epoch(_find(results, comp.spec, comp.device, m)) or 0.0)
+        speedups["harness xla over plain Keras default"].append(_speedup_ratio(comp) or 0.0)
+    if _settings(results).full_epochs:  # the book's epochs are full epochs too
         epochs["book (published)"] = [
-            _spec_entry(results, c["spec"]).get("reference_seconds_per_epoch") or 0.0
-            for c in comps]
+            _spec_entry(results, c.spec).reference_seconds_per_epoch or 0.0 for c in comps]
     return labels, epochs, speedups
 
 
-def chart_figure(results: dict[str, Any]):
+def chart_figure(results: BenchLike):
     """The matplotlib figure of :func:`bench_chart`: epoch time per spec and series, and the
     xla speed-up against its target; both axes linear from zero."""
+    results = _bench(results)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -690,7 +749,7 @@ def chart_figure(results: dict[str, Any]):
     left.set_ylim(0, top * 1.25 if top else 1.0)
     left.grid(axis="y", alpha=0.3)
 
-    target = _settings(results).get("speedup_target")
+    target = _settings(results).speedup_target
     for label, values in speedups.items():
         bars = right.bar(x, values, 0.5, label=label, color="tab:green")
         right.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
@@ -708,13 +767,13 @@ def chart_figure(results: dict[str, Any]):
     right.grid(axis="y", alpha=0.3)
     missing = _missing_devices(results)
     if missing:
-        fig.suptitle("; ".join(f"{d['device']}: not measured, {d.get('reason')}"
+        fig.suptitle("; ".join(f"{d.device}: not measured, {d.reason}"
                                for d in missing), fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def bench_chart(results: dict[str, Any]) -> bytes:
+def bench_chart(results: BenchLike) -> bytes:
     """PNG of :func:`chart_figure`."""
     import matplotlib.pyplot as plt
 
@@ -725,19 +784,20 @@ def bench_chart(results: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def write_bench_report(results: dict[str, Any] | None, folder: str | os.PathLike,
+def write_bench_report(results: BenchLike | None, folder: str | os.PathLike,
                        pytest_json: dict[str, Any] | None = None,
                        pytest_path: str | None = None) -> Path:
     """Write ``report.md`` (and ``throughput.png`` for bench results) into ``folder``,
     atomically. Returns the report's path."""
     folder = Path(folder)
-    has_chart = results is not None and bool(results.get("comparisons"))
-    if has_chart:
-        write_text_atomic(folder / CHART_PNG, bench_chart(results))
+    bench = None if results is None else _bench(results)
+    has_chart = bench is not None and bool(bench.comparisons)
+    if bench is not None and has_chart:
+        write_text_atomic(folder / CHART_PNG, bench_chart(bench))
     return write_text_atomic(folder / "report.md",
-                             render_bench_report(results, pytest_json, chart=has_chart,
+                             render_bench_report(bench, pytest_json, chart=has_chart,
                                                  pytest_path=pytest_path))
 
 
-__all__ = ["bench_chart", "chart_figure", "load_pytest_benchmark", "render_bench_report",
-           "write_bench_report"]
+__all__ = ["bench_chart", "chart_figure", "load_bench", "load_pytest_benchmark",
+           "render_bench_report", "write_bench_report"]

@@ -164,7 +164,7 @@ def _train(spec: Spec, options: Any, seeds: Sequence[int], jobs: int | None,
         return [], math.nan
     start = time.perf_counter()
     runs = run_tasks([Task(spec, options, s) for s in seeds], jobs, stream)
-    return [as_run(r) for r in runs], (time.perf_counter() - start) / len(seeds)
+    return runs, (time.perf_counter() - start) / len(seeds)
 
 
 def _next_seed(runs: Sequence[RunResult], floor: int = 0) -> int:

@@ -17,12 +17,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .errors import HarnessError, MissingDataFile, SpecError, UsageError, error_line
 from .signals import interrupt_on_signals
 from .verbosity import NORMAL, QUIET, VERBOSE, say, shows, verbosity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result_types import RunResult
 
 DEFAULT_SPECS = "specs"
 DEFAULT_BASELINE = "reports/baseline"
@@ -310,11 +313,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"({verified.totals['total_params']:,} params), not trained: {exc}", at=QUIET)
             skipped.append(spec.name)
             continue
-        misses.extend(f"{spec.name}: seed {r['execution']['seed']}: {r['stop_reason']}"
-                      for r in runs if r.get("status") != "complete")
+        misses.extend(f"{spec.name}: seed {r.execution.seed}: {r.stop_reason}"
+                      for r in runs if r.status != "complete")
         if len(runs) > 1:
             say(_seed_statistics(spec, runs, Path(options.out) / spec.name), at=QUIET)
-        miss = _band_miss(band_for(spec, runs[0].get("schedule") or {}), runs)
+        miss = _band_miss(band_for(spec, runs[0].schedule.to_json_dict()), runs)
         if miss:
             where = "ci.band" if args.ci else "band"
             misses.append(f"{spec.name}: {miss} ({spec.path}: {where})")
@@ -357,7 +360,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .bench import BENCH_KIND
-    from .bench_report import load_pytest_benchmark, write_bench_report
+    from .bench_report import load_bench, load_pytest_benchmark, write_bench_report
     from .results import load_results
     from .runs import publish
 
@@ -371,6 +374,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         results = load_results(path)
         folder = Path(args.out) if args.out else Path(path).parent
         if results.get("kind") == BENCH_KIND:
+            load_bench(path)  # a mistyped field is one line naming this file and the field
             pytest_results = pytest_json or _bench_pytest_json(results, Path(path))
             say(f"report: {write_bench_report(results, folder, pytest_results)}", at=QUIET)
         else:
@@ -391,7 +395,7 @@ def _bench_pytest_json(results: dict, path: Path) -> dict | None:
     return None
 
 
-def _band_miss(band, runs: list[dict]) -> str | None:
+def _band_miss(band, runs: list[RunResult]) -> str | None:
     """A band check on the seed mean (the value itself for one run); None when inside."""
     from .figures import band_value
     from .stats import summarize
@@ -408,19 +412,19 @@ def _band_miss(band, runs: list[dict]) -> str | None:
             f"[{band.low}, {band.high}]")
 
 
-def _seed_statistics(spec, runs: list[dict], folder: Path) -> str:
+def _seed_statistics(spec, runs: list[RunResult], folder: Path) -> str:
     """Print-ready statistics of these seeds. ``folder/seeds.md`` gets those of every complete
     run stored in ``folder/runs/`` that is comparable with them (a baseline grown over time)."""
     from .comparable import identity
     from .report import seeds_section
-    from .results import load_results, write_text_atomic
+    from .results import load_run, write_text_atomic
 
     extra = tuple(b.metric for b in (spec.band, spec.ci and spec.ci.band) if b is not None)
     text = f"## {spec.name}: {len(runs)} seeds\n\n{seeds_section(runs, extra)}\n"
     mine = identity(runs[0])
-    stored = [load_results(f) for f in sorted((folder / "runs").glob("*.json"))]
-    stored = [r for r in stored if r.get("status") == "complete" and identity(r) == mine]
-    stored.sort(key=lambda r: r["execution"]["seed"])
+    stored = [load_run(f) for f in sorted((folder / "runs").glob("*.json"))]
+    stored = [r for r in stored if r.status == "complete" and identity(r) == mine]
+    stored.sort(key=lambda r: r.execution.seed)  # type: ignore[arg-type,return-value]
     write_text_atomic(folder / "seeds.md", f"## {spec.name}: {len(stored)} comparable runs in "
                       f"runs/\n\n{seeds_section(stored, extra)}\n")
     return text
@@ -451,7 +455,6 @@ def _check_verdict_path(path: Path) -> None:
 def cmd_gate(args: argparse.Namespace) -> int:
     from .errors import NoBaseline, RegressionDetected
     from .gate import judge, load_run_files, make_groups, not_gated, render_verdict, run_ci
-    from .result_types import RunLike
     from .results import shown_path, utc_now, write_text_atomic
     from .spec import load_specs
 
@@ -476,7 +479,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
                              deterministic=args.deterministic)
         made, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed,
                                jobs=args.jobs)
-        runs: list[RunLike] = list(made)
+        runs: list[RunResult] = list(made)
     else:
         files = load_run_files(args.results)
         if Path(args.verdict).resolve() in {f.resolve() for f, _ in files}:

@@ -7,6 +7,11 @@ spec) is a :class:`HarnessError`. ``cli.main`` catches it in one place and print
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result_types import RunResult
+
 
 class HarnessError(Exception):
     """Base class of every error the CLI reports as a one-line message.
@@ -69,7 +74,7 @@ class TrainingError(HarnessError):
             when there is one.
     """
 
-    def __init__(self, message: str, results: dict | None = None):
+    def __init__(self, message: str, results: RunResult | None = None):
         self.results = results
         super().__init__(message)
 

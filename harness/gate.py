@@ -952,7 +952,7 @@ def not_gated(specs: Sequence[Spec]) -> list[str]:
 
 def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
            seeds: int | None = None, start: int | None = None, stream: Any = None,
-           jobs: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+           jobs: int | None = None) -> tuple[list[RunResult], list[str]]:
     """Train every spec's CI schedule, ``ci.seeds`` seeds each (or ``seeds``), ``jobs`` runs
     at a time (:func:`harness.parallel.run_tasks`; None: one per core).
 

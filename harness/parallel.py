@@ -26,6 +26,7 @@ from .verbosity import QUIET, say
 
 if TYPE_CHECKING:  # pragma: no cover - the pipeline imports Keras; workers import it themselves
     from .pipeline import RunOptions
+    from .result_types import RunResult
     from .spec import Spec
 
 
@@ -55,7 +56,7 @@ def default_jobs(tasks: int) -> int:
 
 
 def run_tasks(tasks: Sequence[Task], jobs: int | None = None,
-              stream: TextIO | None = None) -> list[dict[str, Any]]:
+              stream: TextIO | None = None) -> list[RunResult]:
     """Run every task, ``jobs`` at a time, and return their results documents in task order.
 
     A seed whose loss turns NaN is recorded (status ``nan_loss``) and the others go on; any
@@ -75,7 +76,7 @@ def run_tasks(tasks: Sequence[Task], jobs: int | None = None,
     return _run_in_pool(tasks, jobs, stream)
 
 
-def _run_here(tasks: Sequence[Task], stream: TextIO) -> list[dict[str, Any]]:
+def _run_here(tasks: Sequence[Task], stream: TextIO) -> list[RunResult]:
     from .tfsetup import import_quietly
 
     import_quietly()  # before harness.build imports Keras
@@ -85,20 +86,20 @@ def _run_here(tasks: Sequence[Task], stream: TextIO) -> list[dict[str, Any]]:
     return [_run_one(task, stream, models) for task in tasks]
 
 
-def _run_one(task: Task, stream: TextIO, models: Any) -> dict[str, Any]:
+def _run_one(task: Task, stream: TextIO, models: Any) -> RunResult:
     from .pipeline import run_spec
 
     options = dataclasses.replace(task.options, seed=task.seed)
     try:
         return run_spec(task.spec, options, stream, models)
     except TrainingError as exc:
-        if exc.results is None or exc.results.get("status") != "nan_loss":
+        if exc.results is None or exc.results.status != "nan_loss":
             raise
         say(f"seed {task.seed}: {exc}", stream, at=QUIET)
         return exc.results
 
 
-def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[dict[str, Any]]:
+def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[RunResult]:
     import multiprocessing
     from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
@@ -109,7 +110,7 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[dict[
         "each", stream)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(threads,))
-    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    results: list[RunResult | None] = [None] * len(tasks)
     try:
         futures = {pool.submit(_work, task): i for i, task in enumerate(tasks)}
         pending = set(futures)

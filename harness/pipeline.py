@@ -25,13 +25,21 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import ResultsError, RunInterrupted, TrainingError, UsageError
 from .history.record import record as record_history
-from .result_types import RunResult
+from .result_types import (
+    BandVerdict,
+    Checkpoint,
+    DataRecord,
+    RunLike,
+    RunResult,
+    TestFigures,
+    as_run,
+)
 from .results import (
     SCHEMA_VERSION,
     environment,
     harness_version,
     invalid_results,
-    load_results,
+    load_run,
     recorded_data,
     recorded_path,
     utc_now,
@@ -119,10 +127,10 @@ class RunOptions:
                 "validation_split": train.validation_split}
 
 
-def write_run(run_file: Path, results: dict[str, Any]) -> None:
-    """Write a run's results document through :class:`RunResult`: what is written is validated
-    (a field of the wrong type is a :class:`ResultsError` naming the file and the field) and
-    has the keys it was built with, in that order.
+def write_run(run_file: Path, results: RunResult) -> None:
+    """Write a run's results document: what is written is validated again (a field set to a
+    value of the wrong type is a :class:`ResultsError` naming the file and the field) and has
+    the keys it was built with, in that order.
 
     Raises:
         ResultsError: the document is not a valid run's, or the file cannot be written.
@@ -130,7 +138,7 @@ def write_run(run_file: Path, results: dict[str, Any]) -> None:
     from pydantic import ValidationError
 
     try:
-        typed = RunResult.model_validate(results)
+        typed = RunResult.model_validate(results.to_json_dict())
     except ValidationError as exc:
         raise invalid_results(run_file, exc) from None
     write_json_atomic(run_file, typed.to_json_dict())
@@ -183,16 +191,16 @@ def check_free_space(folder: Path, params: int) -> None:
                          "or pass --out DIR on another disk")
 
 
-def resumed_options(options: RunOptions, run_file: Path, previous: dict[str, Any]) -> RunOptions:
+def resumed_options(options: RunOptions, run_file: Path, previous: RunResult) -> RunOptions:
     """The options of a resumed run: the given ones, the interrupted run's for the rest.
 
     Raises:
         UsageError: a given option differs from the run's (``--epochs 3`` for a run of 2).
     """
-    recorded = previous.get("options") or {}
+    recorded = previous.options
     merged, conflicts = {}, []
     for key in RESUMED_OPTIONS:
-        given, was = getattr(options, key), recorded.get(key)
+        given, was = getattr(options, key), getattr(recorded, key, None)
         if given is None:
             merged[key] = was
         elif key != "data" and was is not None and given != was:
@@ -202,32 +210,32 @@ def resumed_options(options: RunOptions, run_file: Path, previous: dict[str, Any
                          "leave them out to use the run's, or run without --resume")
     was = merged.get("data")
     if options.data is None and was is not None and not Path(was).exists():
-        checksum = str((previous.get("data") or {}).get("checksum"))[:12]
-        raise UsageError(f"{run_file}: run {previous.get('run_id')} read its data from {was} "
+        checksum = str(previous.data.checksum)[:12]
+        raise UsageError(f"{run_file}: run {previous.run_id} read its data from {was} "
                          f"(sha256 {checksum}...), which is not there from this folder (results "
                          "name a file outside the project by its name only); pass --data PATH "
                          "to resume")
     return dataclasses.replace(options, **merged)
 
 
-def check_same_data(run_file: Path, previous: dict[str, Any], data) -> None:
+def check_same_data(run_file: Path, previous: RunResult, data) -> None:
     """A resumed run must train on the same reviews as the run it resumes.
 
     Raises:
         UsageError: the archive's checksum or the arrays' shapes differ.
     """
-    was = previous.get("data") or {}
+    was = previous.data
     now = (data.checksum, data.x_train_shape, data.x_test_shape)
-    if (was.get("checksum"), was.get("x_train_shape"), was.get("x_test_shape")) != now:
+    if (was.checksum, was.x_train_shape, was.x_test_shape) != now:
         raise UsageError(
-            f"{data.source}: not the data of run {previous.get('run_id')} in {run_file} (sha256 "
-            f"{str(data.checksum)[:12]}, x_train {now[1]} vs sha256 {str(was.get('checksum'))[:12]}"
-            f", x_train {was.get('x_train_shape')}); pass its --data to resume"
+            f"{data.source}: not the data of run {previous.run_id} in {run_file} (sha256 "
+            f"{str(data.checksum)[:12]}, x_train {now[1]} vs sha256 {str(was.checksum)[:12]}"
+            f", x_train {was.x_train_shape}); pass its --data to resume"
         )
 
 
 def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
-             models: CompiledModels | None = None) -> dict[str, Any]:
+             models: CompiledModels | None = None) -> RunResult:
     """Run one spec end to end and write its results and report.
 
     Args:
@@ -240,7 +248,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
         HarnessError: a data, architecture, output-folder or device problem before training; a
             NaN loss or TensorFlow error in training (:class:`TrainingError`); Ctrl-C or SIGTERM
             (:class:`RunInterrupted`); every message is one line. A band miss is not raised, it
-            is in ``results["band"]["verdict"]``.
+            is in ``results.band.verdict``.
     """
     from .checkpoint import Checkpointer
     from .train import EXECUTION_MODES, TrainOutcome, evaluate_model, train_model
@@ -258,7 +266,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
     if options.resume:
         run_file, previous = find_resumable(folder, spec)
         options = resumed_options(options, run_file, previous)
-        if (previous.get("execution") or {}).get("deterministic"):
+        if previous.execution.deterministic:
             options = dataclasses.replace(options, deterministic=True)
         before = claim_run(folder, run_file)
     try:
@@ -268,13 +276,14 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
             release_run(run_file, before)  # nothing trained: the run stays resumable
         raise
     model, data, results, run_file, start = prepared
-    run_id, runs_folder = results["run_id"], folder / RUNS
+    run_id, runs_folder = results.run_id, folder / RUNS
 
     def save_progress(outcome: TrainOutcome) -> None:
-        results.update(history=outcome.history, epoch_time_s=outcome.epoch_time_s,
-                       epochs_done=outcome.epochs_done)
-        results["data"].update(train_samples=outcome.train_samples,
-                               val_samples=outcome.val_samples)
+        results.history = outcome.history
+        results.epoch_time_s = outcome.epoch_time_s
+        results.epochs_done = outcome.epochs_done
+        results.data.train_samples = outcome.train_samples
+        results.data.val_samples = outcome.val_samples
         write_run(run_file, results)
 
     checkpoints = Checkpointer(runs_folder, run_id, every_epoch=options.checkpoint_every_epoch,
@@ -282,7 +291,7 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
 
     def save_epoch(outcome: TrainOutcome) -> None:
         def write_run(epoch: int | None) -> None:
-            results["checkpoint"] = None if epoch is None else {"epoch": epoch}
+            results.checkpoint = None if epoch is None else Checkpoint(epoch=epoch)
             save_progress(outcome)
 
         checkpoints.after_epoch(model, outcome.epochs_done, outcome.epoch_time_s[-1], write_run)
@@ -292,44 +301,45 @@ def run_spec(spec: Spec, options: RunOptions, stream: TextIO | None = None,
                               stream=stream, start=start)
         with deferred_interrupts():
             save_progress(outcome)
-        results["status"] = outcome.status
-        results["stop_reason"] = outcome.stop_reason
+        results.status = outcome.status
+        results.stop_reason = outcome.stop_reason
         if outcome.status == "complete":
             try:
-                results["test"] = evaluate_model(model, spec, data)
+                results.test = TestFigures.model_validate(evaluate_model(model, spec, data))
             except KeyboardInterrupt as exc:
                 by = f" by {exc.args[0]}" if exc.args else ""
-                results["status"] = "interrupted"
-                results["stop_reason"] = f"interrupted{by} while evaluating on the test set"
+                results.status = "interrupted"
+                results.stop_reason = f"interrupted{by} while evaluating on the test set"
         with deferred_interrupts():
-            results["band"] = band_verdict(band_for(spec, results.get("schedule") or {}), results)
-            results["finished_utc"] = utc_now()
-            if results["status"] == "complete":
-                results["checkpoint"] = None
+            verdict = band_verdict(band_for(spec, results.schedule.to_json_dict()), results)
+            results.band = None if verdict is None else BandVerdict.model_validate(verdict)
+            results.finished_utc = utc_now()
+            if results.status == "complete":
+                results.checkpoint = None
             write_run(run_file, results)
-        record_history(results, run_file)
+        record_history(results.to_json_dict(), run_file)
     except ResultsError as exc:
         if exc.errno == errno.ENOSPC:
             raise ResultsError(f"{exc}; free some space, then 'harness run {spec.path} --resume "
                                f"--out {options.out}' goes on from the last finished epoch",
                                exc.errno) from None
         raise
-    if results["status"] != "complete":
+    if results.status != "complete":
         _stopped(spec, options, results, run_file)
     checkpoints.drop()
     _drop_partial_report(run_file.with_suffix(""))
-    if results.get("test"):
+    if results.test:
         from .figures import test_metrics
 
         figures = "  ".join(f"{k} {v:.4f}" for k, v in test_metrics(results).items())
-        say(f"test: {figures}  ({results['test']['samples']} samples)", stream, at=QUIET)
+        say(f"test: {figures}  ({results.test.samples} samples)", stream, at=QUIET)
     report = publish(folder, results)
     say(f"report: {report}", stream, at=QUIET)
     return results
 
 
 def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
-             run_file: Path | None, previous: dict[str, Any] | None,
+             run_file: Path | None, previous: RunResult | None,
              models: CompiledModels | None = None):
     """Everything before training: device, data, model, checks; the run's results document.
 
@@ -401,28 +411,29 @@ def _prepare(spec: Spec, options: RunOptions, folder: Path, stream: TextIO,
         results = _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data,
                                contract, verification, hashes)
         if pretrained:
-            results["data"] = recorded_data({**results["data"], "pretrained": {
-                name: info for name, (_, info) in pretrained.items()}})
+            results.data = DataRecord.model_validate(recorded_data({
+                **results.data.to_json_dict(),
+                "pretrained": {name: info for name, (_, info) in pretrained.items()}}))
         return model, data, results, folder / RUNS / f"{run_id}.json", start
     if start.epochs_done:
-        restore_checkpoint(model, checkpoint_path(folder / RUNS, previous["run_id"],
+        restore_checkpoint(model, checkpoint_path(folder / RUNS, str(previous.run_id),
                                                   start.epochs_done))
-    results = load_results(run_file)  # as claim_run left it: running, with a "resumed" entry
-    results["execution"]["device"] = device
-    say(f"resume: run {results['run_id']} from epoch {start.epochs_done} of {epochs}", stream)
+    results = load_run(run_file)  # as claim_run left it: running, with a "resumed" entry
+    results.execution.device = device
+    say(f"resume: run {results.run_id} from epoch {start.epochs_done} of {epochs}", stream)
     return model, data, results, run_file, start
 
 
-def _stopped(spec: Spec, options: RunOptions, results: dict[str, Any], run_file: Path) -> None:
+def _stopped(spec: Spec, options: RunOptions, results: RunResult, run_file: Path) -> None:
     """A run that did not complete: its own report under runs/, and a one-line error."""
     from .report import write_report
 
     # The published results.json/report.md stay those of the last complete run.
     write_report(results, run_file.with_suffix(""))
-    status, reason = results["status"], results["stop_reason"]
+    status, reason = results.status, results.stop_reason
     again = f"'harness run {spec.path} --resume --out {options.out}'"
-    checkpoint = (results.get("checkpoint") or {}).get("epoch", 0)
-    there = ("there" if checkpoint == results.get("epochs_done")
+    checkpoint = results.checkpoint.epoch if results.checkpoint else 0
+    there = ("there" if checkpoint == results.epochs_done
              else f"its last checkpoint, after epoch {checkpoint}")
     if status == "interrupted":
         raise RunInterrupted(f"{spec.name}: {reason}; the finished epochs are kept in {run_file}; "
@@ -444,23 +455,25 @@ def _drop_partial_report(folder: Path) -> None:
         pass  # absent, or holds files the user put there
 
 
-def _finished_epochs(previous: dict[str, Any]):
-    """The epochs of a stopped run up to its checkpoint, as a training outcome to go on from."""
+def _finished_epochs(previous: RunLike):
+    """The epochs of a stopped run up to its checkpoint, as a training outcome to go on from
+    (a raw document is read as a :class:`RunResult`)."""
     from .train import TrainOutcome
 
-    done = int((previous.get("checkpoint") or {}).get("epoch", 0))
-    history = previous.get("history") or {}
+    previous = as_run(previous)
+    checkpoint = previous.checkpoint
+    done = int(checkpoint.epoch or 0) if checkpoint is not None else 0
     return TrainOutcome(
-        history={k: list(v or [])[:done] for k, v in history.items()},
-        epoch_time_s=list(previous.get("epoch_time_s") or [])[:done],
+        history={k: list(v or [])[:done] for k, v in previous.history.items()},
+        epoch_time_s=list(previous.epoch_time_s)[:done],
     )
 
 
 def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, contract,
-                 verification, hashes) -> dict[str, Any]:
+                 verification, hashes) -> RunResult:
     train = spec.train
     spec_hash, section_hashes = hashes
-    return {
+    return RunResult.model_validate({
         "schema_version": SCHEMA_VERSION,
         "harness_version": harness_version(),
         "created_utc": utc_now(),
@@ -495,7 +508,7 @@ def _new_results(spec, options, run_id, mode, jit, seed, epochs, device, data, c
         "environment": environment(),
         "reference": None if spec.reference is None else spec.reference.model_dump(mode="json"),
         "checkpoint": None,
-    }
+    })
 
 
 def band_for(spec: Spec, schedule: dict[str, Any]) -> Band | None:
@@ -509,7 +522,7 @@ def band_for(spec: Spec, schedule: dict[str, Any]) -> Band | None:
     return spec.band
 
 
-def band_verdict(band: Band | None, results: dict[str, Any]) -> dict[str, Any] | None:
+def band_verdict(band: Band | None, results: RunLike) -> dict[str, Any] | None:
     """Check a band against a run: ``verdict`` is pass, fail or no result (the run did not
     record the band's metric, or stopped before it was measured). ``best_`` follows the band's
     direction (:mod:`harness.figures`)."""

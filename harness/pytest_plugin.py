@@ -321,15 +321,15 @@ class TrainItem(SpecItem):
                     results = run_spec(spec, options)
             except MissingDataFile as exc:
                 pytest.skip(f"data not on this machine: {exc}")
-        verdict = results.get("band") or {}
-        if verdict.get("verdict") != "pass":
-            value = verdict.get("value")
+        verdict = results.band
+        if verdict is None or verdict.verdict != "pass":
+            value = None if verdict is None else verdict.value
             shown = "no value recorded" if value is None else f"{value:.4f}"
             schedule = "CI schedule" if spec.ci is not None else "train section"
             raise SpecCheckFailed([
                 f"{where}: {band.metric} = {shown}, outside [{band.low}, {band.high}] "
-                f"({schedule}, seed {results['execution']['seed']}, status "
-                f"{results.get('status')})"])
+                f"({schedule}, seed {results.execution.seed}, status "
+                f"{results.status})"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any, Self
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     PrivateAttr,
     SerializerFunctionWrapHandler,
     ValidatorFunctionWrapHandler,
@@ -301,6 +302,47 @@ class RunResult(RunFigures):
     resumed: list[Resumed] = []
 
 
+# ---------------------------------------------------------------------------------------------
+# What a run *file* must hold
+#
+# The models above take what a document has. A results file must also hold what the reports and
+# the gate cannot do without (its schema_version, spec name, architecture; a band with its
+# bounds and verdict), and no null where a value is read. The models below only tighten the
+# fields above (their types come from there); :func:`harness.results.check_results` validates
+# a file with :class:`RunFileCheck` before it is read as a :class:`RunResult`.
+
+
+class _SpecRefInFile(SpecRef):
+    name: str
+    path: str = ""
+    hash: str = ""
+
+
+class _ArchitectureInFile(Architecture):
+    layers: list[LayerRow]
+    totals: dict[str, int]
+
+
+class _BandInFile(BandVerdict):
+    metric: str
+    low: float
+    high: float
+    verdict: str
+
+
+class RunFileCheck(RunResult):
+    """The checks of a run's results file on load: :class:`RunResult` with its required
+    fields required (errors name the field: ``spec.name: field required``)."""
+
+    schema_version: int
+    run_id: str = ""
+    status: str = "complete"
+    spec: _SpecRefInFile
+    architecture: _ArchitectureInFile
+    epochs_done: int = Field(default=0, ge=0)
+    band: _BandInFile | None = None
+
+
 # What the readers of a run accept: a RunResult, or a raw document they validate on entry
 # (``RunResult.of``), as tests and the store's rows hand them.
 RunLike = RunResult | dict[str, Any]
@@ -312,19 +354,218 @@ def as_run(results: RunLike) -> RunResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# A bench
+# A bench (harness.bench writes it, harness.bench_report and the history store read it)
+
+
+class BenchSettings(Document):
+    """The options a bench ran with (:class:`harness.bench.BenchOptions`) and its targets."""
+
+    devices: list[str] = []
+    modes: list[str] = []
+    train_samples: int | None = None
+    full_epochs: bool | None = None
+    rounds: int | None = None
+    timed_epochs: int | None = None
+    latency_batch_sizes: list[int] = [1, 128]
+    latency_repeats: int | None = None
+    overhead_target: Number | None = None
+    speedup_target: Number | None = None
+    benchmark_json: str | None = None
+
+
+class BenchDevice(Document):
+    """A requested device: measured (``ok``) or ``skipped`` with the reason."""
+
+    device: str | None = None
+    tf_device: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+
+class BenchMachine(Document):
+    """The machine's load and float32 matrix-multiply rates; per measured device also
+    ``tf_<device>_matmul_n`` and ``tf_<device>_gflops`` (read with :meth:`tf_gflops`)."""
+
+    load_average_start: Number | None = None
+    matmul_n: int | None = None
+    numpy_cpu_gflops: Number | None = None
+    load_average_end: Number | None = None
+
+    def tf_gflops(self, device: str) -> Number | None:
+        """tf.matmul's rate on ``device`` (GFLOP/s), None when not measured."""
+        value = getattr(self, f"tf_{device}_gflops", None)
+        return value if isinstance(value, int | float) else None
+
+    def tf_matmul_n(self, device: str) -> int | None:
+        """The matrix size of tf.matmul's rate on ``device``."""
+        value = getattr(self, f"tf_{device}_matmul_n", None)
+        return value if isinstance(value, int) else None
+
+
+class PublishedFigure(Document):
+    metric: str | None = None
+    value: Number | None = None
+    source: str | None = None
+
+
+class FullRunSummary(Document):
+    """The committed full run of a spec, as a bench copies its figures
+    (:func:`harness.bench.full_run_summary`)."""
+
+    path: str | None = None
+    run_id: str | None = None
+    created_utc: str | None = None
+    finished_utc: str | None = None
+    mode: str | None = None
+    epochs_done: int | None = None
+    status: str | None = None
+    best_val_acc: Number | None = None
+    test_acc: Number | None = None
+    median_epoch_time_s: Number | None = None
+    band: BandVerdict | None = None
+    published: PublishedFigure | None = None
+    same_spec_hash: bool | None = True
+
+
+class BenchData(Document):
+    source: str | None = None
+    checksum: str | None = None
+    x_train_shape: list[int | None] | None = None
+
+
+class BenchSpec(Document):
+    """A spec of a bench: benched (``ok``) or ``skipped`` with the reason."""
+
+    name: str | None = None
+    path: str | None = None
+    hash: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    reference_seconds_per_epoch: Number | None = None
+    reference_samples: int | None = None
+    reference_source: str | None = None
+    full_run: FullRunSummary | None = None
+    data: BenchData | None = None
+
+
+class TrainFigures(Document):
+    """The harness's training in one mode: samples, epoch times (s), throughput (samples/s)."""
+
+    train_samples: int | None = None
+    val_samples: int | None = None
+    batch_size: int | None = None
+    rounds: int | None = None
+    timed_epochs: int | None = None
+    setup_time_s: Number | None = None
+    first_epoch_time_s: Number | None = None
+    epoch_time_s: list[Number] = []
+    median_epoch_time_s: Number | None = None
+    throughput_samples_per_s: Number | None = None
+
+
+class InferenceFigures(Document):
+    batch_size: int | None = None
+    repeats: int | None = None
+    latency_ms_p50: Number | None = None
+    latency_ms_p95: Number | None = None
+    throughput_samples_per_s: Number | None = None
+
+
+class MemoryFigures(Document):
+    host_peak_rss_bytes: int | None = None
+    host_rss_before_bytes: int | None = None
+    host_peak_scope: str | None = None
+    device_peak_bytes: int | None = None
+
+
+class CudnnRow(Document):
+    layer: str | None = None
+    type: str | None = None
+    eligible: bool | None = None
+    reasons: list[str] = []
+    kernel: str | None = None
+
+
+class FlopsLayer(Document):
+    name: str | None = None
+    type: str | None = None
+    formula: str | None = None
+    forward_per_sample: int | None = None
+
+
+class FlopsFigures(Document):
+    forward_per_sample: int | None = None
+    train_per_sample: int | None = None
+    train_factor: Number | None = None
+    layers: list[FlopsLayer] = []
+    not_counted: list[Any] = []
+    epoch: Number | None = None
+    achieved_gflops: Number | None = None
+    machine_gflops: Number | None = None
+    utilization: Number | None = None
 
 
 class BenchRecord(Document):
     """One spec x device x mode of a bench: measured (``ok``) or ``skipped`` with a reason."""
 
     spec: str | None = None
+    spec_hash: str | None = None
     device: str | None = None
+    tf_device: str | None = None
     mode: str | None = None
     status: str | None = None
     reason: str | None = None
-    train: dict[str, Any] | None = None
-    inference: list[dict[str, Any]] = []
+    jit_compile: bool | None = None
+    train: TrainFigures | None = None
+    inference: list[InferenceFigures] = []
+    memory: MemoryFigures | None = None
+    cudnn: list[CudnnRow] = []
+    generic_kernels_pinned: bool | None = None
+    flops: FlopsFigures | None = None
+
+
+class TrialRecord(Document):
+    """One variant x mode's trial (:class:`harness.bench.Trial`)."""
+
+    variant: str | None = None
+    mode: str | None = None
+    setup_s: Number | None = None
+    first_epoch_s: Number | None = None
+    timed_s: list[Number] = []
+    timed_cpu_s: list[Number] = []
+    epoch_time_s: list[Number] = []
+    epoch_save_s: list[Number] = []
+    jit_compile: bool | None = None
+
+
+class OverheadRatios(Document):
+    ratio_epochs: Number | None = None
+    ratio_epochs_paired_median: Number | None = None
+    ratio_epochs_cpu_time: Number | None = None
+    ratio_in_fit: Number | None = None
+    ratio_total: Number | None = None
+    target: Number | None = None
+
+
+class SpeedupRatios(Document):
+    ratio: Number | None = None
+    ratio_paired_median: Number | None = None
+    target: Number | None = None
+
+
+class BenchComparison(Document):
+    """One spec on one device: the harness against the plain Keras script."""
+
+    spec: str | None = None
+    device: str | None = None
+    trials: list[TrialRecord] = []
+    plain_median_epoch_time_s: dict[str, Number | None] = {}
+    plain_best_epoch_time_s: dict[str, Number | None] = {}
+    plain_best_fit_time_per_epoch_s: dict[str, Number | None] = {}
+    harness_best_fit_time_per_epoch_s: dict[str, Number | None] = {}
+    overhead: dict[str, OverheadRatios] = {}
+    speedup_xla_vs_plain_default: SpeedupRatios | None = None
 
 
 class BenchResult(Document):
@@ -332,13 +573,21 @@ class BenchResult(Document):
 
     schema_version: int | None = None
     kind: str | None = None
-    settings: dict[str, Any] = {}
-    devices: list[dict[str, Any]] = []
-    machine: dict[str, Any] = {}
-    specs: list[dict[str, Any]] = []
+    harness_version: str | None = None
+    created_utc: str | None = None
+    settings: BenchSettings = BenchSettings()
+    environment: Environment = Environment()
+    devices: list[BenchDevice] = []
+    machine: BenchMachine = BenchMachine()
+    specs: list[BenchSpec] = []
     benchmarks: list[BenchRecord] = []
-    comparisons: list[dict[str, Any]] = []
-    environment: dict[str, Any] = {}
+    comparisons: list[BenchComparison] = []
+    elapsed_s: Number | None = None
+    finished_utc: str | None = None
+
+
+# What the bench's readers accept: a BenchResult, or a raw document validated on entry.
+BenchLike = BenchResult | dict[str, Any]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,8 +645,13 @@ class VerdictDocument(Document):
     judged_against: list[str] = []
 
 
-__all__ = ["Architecture", "BandVerdict", "BenchRecord", "BenchResult", "Checkpoint",
+__all__ = ["Architecture", "BandVerdict", "BenchComparison", "BenchData", "BenchDevice",
+           "BenchLike", "BenchMachine", "BenchRecord", "BenchResult", "BenchSettings",
+           "BenchSpec", "Checkpoint", "CudnnRow", "FlopsFigures", "FlopsLayer", "FullRunSummary",
+           "InferenceFigures", "MemoryFigures", "OverheadRatios", "PublishedFigure",
+           "SpeedupRatios", "TrainFigures", "TrialRecord",
            "ContractRow", "Cpu", "DataRecord", "Document", "Environment", "Execution", "Gpu",
            "GroupVerdict", "LayerRow", "MetricVerdict", "ReferenceRecord", "Resumed",
-           "RunFigures", "RunLike", "RunOptionsRecord", "RunResult", "Schedule", "SpecRef",
+           "RunFigures", "RunFileCheck", "RunLike", "RunOptionsRecord", "RunResult", "Schedule",
+           "SpecRef",
            "SummaryRecord", "TestFigures", "VerdictDocument", "as_run"]

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ResultsError, UsageError
-from .results import folder_lock, load_results, utc_now, write_json_atomic
+from .result_types import Resumed, RunLike, RunResult, as_run
+from .results import folder_lock, load_run, utc_now, write_json_atomic
 from .spec import Spec
 
 RUNS = "runs"
@@ -27,19 +28,24 @@ RESUMABLE = ("interrupted", "failed")  # and "running" whose process is gone ("c
 
 @dataclass(frozen=True)
 class RunFile:
-    """One run file: its path and document, or why it cannot be read."""
+    """One run file: its path and document (a raw document is read as a :class:`RunResult`),
+    or why it cannot be read."""
 
     path: Path
-    doc: dict[str, Any] | None
+    doc: RunResult | None
     problem: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.doc is not None and not isinstance(self.doc, RunResult):
+            object.__setattr__(self, "doc", as_run(self.doc))
 
     @property
     def state(self) -> str:
         """The status, with ``running`` split into ``running`` and ``crashed``."""
         if self.doc is None:
             return "unreadable"
-        status = str(self.doc.get("status"))
-        if status == "running" and not process_alive(self.doc.get("process")):
+        status = str(self.doc.status)
+        if status == "running" and not process_alive(self.doc.process):
             return "crashed"
         return status
 
@@ -67,7 +73,7 @@ def run_files(folder: Path) -> list[RunFile]:
     found = []
     for path in sorted((folder / RUNS).glob("[!.]*.json")):
         try:
-            found.append(RunFile(path, load_results(path)))
+            found.append(RunFile(path, load_run(path)))
         except ResultsError as exc:
             found.append(RunFile(path, None, str(exc)))
     return found
@@ -83,40 +89,42 @@ def run_summaries(folder: Path, headline: tuple[str, bool] | None = None) -> lis
     from .figures import figure
     from .report import summary_figures
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for run in run_files(folder):
         if run.doc is None:
             rows.append({"run_id": run.path.stem, "status": "unreadable", "note": run.problem})
             continue
-        figures = summary_figures(run.doc)
+        doc = run.doc
+        figures = summary_figures(doc)
         rows.append({
-            "run_id": run.doc.get("run_id") or run.path.stem,
+            "run_id": doc.run_id or run.path.stem,
             "status": run.state,
-            "created_utc": run.doc.get("created_utc"),
-            "epochs_done": run.doc.get("epochs_done", 0),
-            "epochs": (run.doc.get("execution") or {}).get("epochs"),
+            "created_utc": doc.created_utc,
+            "epochs_done": doc.epochs_done,
+            "epochs": doc.execution.epochs,
             "best_val_acc": figures["best_val_acc"],
             "test_acc": figures["test_acc"],
-            "headline": None if headline is None else figure(run.doc, *headline),
-            "band": (run.doc.get("band") or {}).get("verdict"),
+            "headline": None if headline is None else figure(doc, *headline),
+            "band": doc.band.verdict if doc.band is not None else None,
         })
     return rows
 
 
-def publish(folder: Path, results: dict[str, Any], *, results_json: bool = True) -> Path:
+def publish(folder: Path, results: RunLike, *, results_json: bool = True) -> Path:
     """Make ``results`` the folder's latest run: ``results.json`` and ``report.md`` (with a table
     of every run file), written together under the folder lock. Returns the report's path."""
     from .figures import headline
     from .report import write_report
 
+    results = as_run(results)
     with folder_lock(folder):
         if results_json:
-            write_json_atomic(folder / "results.json", results)
+            write_json_atomic(folder / "results.json", results.to_json_dict())
         runs = run_summaries(folder, headline(results)) if (folder / RUNS).is_dir() else None
         return write_report(results, folder, runs=runs)
 
 
-def find_resumable(folder: Path, spec: Spec) -> tuple[Path, dict[str, Any]]:
+def find_resumable(folder: Path, spec: Spec) -> tuple[Path, RunResult]:
     """The newest run of ``spec`` in ``folder`` that ``--resume`` can go on with.
 
     Resumable: ``interrupted``, ``failed``, or ``running`` whose process is gone (``crashed``:
@@ -130,8 +138,7 @@ def find_resumable(folder: Path, spec: Spec) -> tuple[Path, dict[str, Any]]:
     from .checkpoint import checkpoint_path
 
     runs_folder = folder / RUNS
-    runs = [r for r in run_files(folder)
-            if r.doc is None or r.doc.get("spec", {}).get("name") == spec.name]
+    runs = [r for r in run_files(folder) if r.doc is None or r.doc.spec.name == spec.name]
     candidates = [r for r in runs if r.state in (*RESUMABLE, "crashed")]
     if not candidates:
         counts: dict[str, int] = {}
@@ -141,27 +148,28 @@ def find_resumable(folder: Path, spec: Spec) -> tuple[Path, dict[str, Any]]:
         raise UsageError(f"{runs_folder}: no interrupted run of {spec.name} to resume (run "
                          f"files: {seen}); run without --resume to start a new one")
     run = candidates[-1]
-    doc = dict(run.doc)
-    if doc["spec"].get("hash") != spec.content_hash():
+    doc = run.doc
+    assert doc is not None  # an unreadable file is never a candidate
+    if doc.spec.hash != spec.content_hash():
         raise UsageError(
-            f"{run.path}: run {doc.get('run_id')} was made from another version of "
+            f"{run.path}: run {doc.run_id} was made from another version of "
             f"{spec.path} (its model, data or train section changed since); run without "
             "--resume to start over"
         )
-    checkpoint = doc.get("checkpoint")
-    if checkpoint:
-        path = checkpoint_path(runs_folder, doc["run_id"], int(checkpoint["epoch"]))
+    checkpoint = doc.checkpoint
+    if checkpoint is not None:
+        path = checkpoint_path(runs_folder, str(doc.run_id), int(checkpoint.epoch or 0))
         if not path.is_file():
-            raise UsageError(f"{path}: checkpoint of run {doc['run_id']} (epoch "
-                             f"{checkpoint['epoch']}) is missing; run without --resume to "
+            raise UsageError(f"{path}: checkpoint of run {doc.run_id} (epoch "
+                             f"{checkpoint.epoch}) is missing; run without --resume to "
                              "start over")
-    elif doc.get("epochs_done"):
-        raise UsageError(f"{run.path}: run {doc.get('run_id')} has no checkpoint (it was "
+    elif doc.epochs_done:
+        raise UsageError(f"{run.path}: run {doc.run_id} has no checkpoint (it was "
                          "made by an older harness); run without --resume to start over")
     return run.path, doc
 
 
-def claim_run(folder: Path, run_file: Path) -> dict[str, Any]:
+def claim_run(folder: Path, run_file: Path) -> RunResult:
     """Mark a resumable run as ``running`` by this process, under the folder lock.
 
     A second ``--resume`` of the same run at the same time then finds it running and stops
@@ -174,22 +182,24 @@ def claim_run(folder: Path, run_file: Path) -> dict[str, Any]:
         UsageError: another process claimed it first.
     """
     with folder_lock(folder):
-        run = RunFile(run_file, load_results(run_file))
+        doc = load_run(run_file)
+        run = RunFile(run_file, doc)
         if run.state not in (*RESUMABLE, "crashed"):
-            raise UsageError(f"{run_file}: run {run.doc.get('run_id')} is {run.state} now "
+            raise UsageError(f"{run_file}: run {doc.run_id} is {run.state} now "
                              "(another 'harness run --resume'?); nothing to resume")
-        doc = dict(run.doc)
-        checkpoint = doc.get("checkpoint")
-        claimed = dict(doc)
-        claimed["resumed"] = [*doc.get("resumed", []),
-                              {"from_status": run.state,
-                               "at_epoch": int(checkpoint["epoch"]) if checkpoint else 0,
-                               "utc": utc_now()}]
-        claimed.update(status="running", stop_reason=None, process=this_process())
-        write_json_atomic(run_file, claimed)
+        checkpoint = doc.checkpoint
+        claimed = doc.model_copy(deep=True)
+        claimed.resumed = [*doc.resumed, Resumed.model_validate({
+            "from_status": run.state,
+            "at_epoch": int(checkpoint.epoch or 0) if checkpoint is not None else 0,
+            "utc": utc_now()})]
+        claimed.status = "running"
+        claimed.stop_reason = None
+        claimed.process = this_process()
+        write_json_atomic(run_file, claimed.to_json_dict())
     return doc
 
 
-def release_run(run_file: Path, doc: dict[str, Any]) -> None:
+def release_run(run_file: Path, doc: RunResult) -> None:
     """Give back a claimed run that did not start training (its file as it was)."""
-    write_json_atomic(run_file, doc)
+    write_json_atomic(run_file, doc.to_json_dict())

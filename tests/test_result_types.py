@@ -40,6 +40,40 @@ def test_a_committed_bench_file_round_trips(path):
     assert json.dumps(BenchResult.model_validate(raw).to_json_dict()) == json.dumps(raw)
 
 
+def test_a_bench_file_reads_typed_and_writes_back_the_same_bytes(tmp_path):
+    from harness.bench_report import load_bench
+    from harness.results import write_json_atomic
+
+    for path in BENCH_FILES:
+        bench = load_bench(path)
+        assert bench.kind == "bench" and bench.benchmarks and bench.settings.modes
+        assert bench.machine.tf_gflops("cpu") is not None
+        written = write_json_atomic(tmp_path / "results.json", bench.to_json_dict())
+        assert written.read_bytes() == path.read_bytes()
+
+
+def test_a_wrong_bench_field_is_one_line_naming_the_file_and_the_field(tmp_path):
+    from harness.bench_report import load_bench
+
+    doc = load_results(BENCH_FILES[0])
+    doc["settings"]["rounds"] = "four"
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ResultsError) as exc:
+        load_bench(path)
+    message = str(exc.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: not a valid results file: settings.rounds: input "
+                              "should be a valid integer")
+
+
+def test_a_run_file_is_not_a_bench():
+    from harness.bench_report import load_bench
+
+    with pytest.raises(ResultsError, match="a run's results file, not a bench's"):
+        load_bench(RUN_FILES[0])
+
+
 def test_an_older_schema_upgrades_then_reads_typed():
     run = load_run(RESULTS / "schema0.json")
     assert run.schema_version == SCHEMA_VERSION

@@ -33,6 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from ..result_types import (
+    BenchRecord,
+    BenchResult,
+    BenchSpec,
+    Environment,
+    MetricVerdict,
+    RunResult,
+)
+
 RUN, BENCH, GATE = "run", "bench", "gate"
 KINDS = (RUN, BENCH, GATE)
 
@@ -96,11 +107,17 @@ def rows_of(document: Any, source_path: str | None = None) -> list[RowData]:
     if not isinstance(document, dict):
         raise DocumentError(f"not a results document (a JSON {type(document).__name__})")
     kind = kind_of(document)
-    if kind == BENCH:
-        return _bench_rows(document, source_path)
-    if kind == GATE:
-        return _gate_rows(document, source_path)
-    return [_run_row(document, source_path)]
+    try:
+        if kind == BENCH:
+            return _bench_rows(document, source_path)
+        if kind == GATE:
+            return _gate_rows(document, source_path)
+        return [_run_row(document, source_path)]
+    except ValidationError as exc:
+        from ..results import invalid_results
+
+        raise DocumentError(str(invalid_results("document", exc)).removeprefix("document: "))\
+            from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,38 +147,37 @@ def _stamp(created: _dt.datetime) -> str:
     return created.strftime("%Y%m%dT%H%M%SZ")
 
 
-def _environment_columns(env: dict[str, Any]) -> dict[str, Any]:
+def _environment_columns(env: Environment) -> dict[str, Any]:
     from ..comparable import device_of
 
-    cpu = env.get("cpu") if isinstance(env.get("cpu"), dict) else {}
-    gpus = [g for g in env.get("gpus") or [] if isinstance(g, dict)]
-    commit = env.get("git_commit")
-    dirty = env.get("git_dirty")
+    cpu = env.cpu
+    commit = env.git_commit
+    dirty = getattr(env, "git_dirty", None)
     if isinstance(commit, str) and commit.endswith("-dirty"):
         commit, dirty = commit[: -len("-dirty")], True
     elif isinstance(commit, str) and dirty is None:
         dirty = False
     return {
         "git_commit": _text(commit),
-        "git_branch": _text(env.get("git_branch")),
+        "git_branch": _text(env.git_branch),
         "git_dirty": dirty if isinstance(dirty, bool) else None,
         "machine": device_of(env),
-        "cpu_model": _text(cpu.get("model")),
-        "cpu_cores": _int(cpu.get("cores")),
-        "gpus": ", ".join(str(g.get("name", "?")) for g in gpus) or None,
-        "tensorflow": _text(env.get("tensorflow")),
-        "keras": _text(env.get("keras")),
+        "cpu_model": _text(cpu.model),
+        "cpu_cores": _int(cpu.cores),
+        "gpus": ", ".join(str(g.given("name", "?")) for g in env.gpus) or None,
+        "tensorflow": _text(env.tensorflow),
+        "keras": _text(env.keras),
     }
 
 
-def _common(document: dict[str, Any], source_path: str | None) -> dict[str, Any]:
-    created = (parse_utc(document.get("created_utc")) or parse_utc(document.get("finished_utc"))
+def _common(created_utc: Any, finished_utc: Any, harness_version: Any, env: Environment,
+            source_path: str | None) -> dict[str, Any]:
+    created = (parse_utc(created_utc) or parse_utc(finished_utc)
                or _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0))
-    env = document.get("environment") if isinstance(document.get("environment"), dict) else {}
     return {
         **_environment_columns(env),
         "created_utc": created,
-        "harness_version": _text(document.get("harness_version") or env.get("harness")),
+        "harness_version": _text(harness_version or env.harness),
         "source_path": source_path,
     }
 
@@ -179,52 +195,50 @@ def _run_row(doc: dict[str, Any], source_path: str | None) -> RowData:
     from ..figures import stored_band
     from ..report import summary_figures
 
-    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-    name = spec.get("name")
+    run = RunResult.model_validate(doc)
+    name = run.spec.name
     if not isinstance(name, str) or not name:
         raise DocumentError("not a run document (no spec.name)")
-    run_id = doc.get("run_id")
+    run_id = run.run_id
     if not isinstance(run_id, str) or not run_id:
         stem = Path(source_path).stem if source_path else ""
         run_id = stem if stem and stem != "results" else f"run-{digest(doc)[:16]}"
-    schedule = doc.get("schedule") if isinstance(doc.get("schedule"), dict) else {}
-    execution = doc.get("execution") if isinstance(doc.get("execution"), dict) else {}
-    options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
-    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
-    key = identity(doc)["schedule"]
-    process = doc.get("process") if isinstance(doc.get("process"), dict) else {}
-    seed = execution.get("seed", options.get("seed"))
+    schedule, execution = run.schedule, run.execution
+    key = identity(run)["schedule"]
+    process = run.process or {}
+    seed = execution.given("seed", run.options.seed if run.options else None)
 
     try:
-        figures = summary_figures(doc, stored_band(doc.get("band")))
+        figures = summary_figures(run, stored_band(run.band))
     except (TypeError, ValueError, AttributeError) as exc:
         raise DocumentError(f"cannot read the run's figures ({exc})") from None
     figures["epoch_time_s"] = figures.pop("median_epoch_time_s", None)
     figures.pop("best_epoch", None)  # an epoch number, not a figure of the run
 
     values = {
-        **_common(doc, source_path),
+        **_common(run.created_utc, run.finished_utc, run.harness_version, run.environment,
+                  source_path),
         "run_id": run_id,
         "kind": RUN,
         "spec_name": name,
-        "spec_hash": _text(spec.get("hash")),
-        "schedule": _text(schedule.get("name")),
-        "epochs": _int(schedule.get("epochs", execution.get("epochs"))),
-        "batch_size": _int(schedule.get("batch_size", execution.get("batch_size"))),
-        "train_samples": _int(schedule.get("train_samples")),
-        "test_samples": _int(schedule.get("test_samples")),
-        "validation_split": _number(schedule.get("validation_split",
-                                                 execution.get("validation_split"))),
+        "spec_hash": _text(run.spec.hash),
+        "schedule": _text(schedule.name),
+        "epochs": _int(schedule.given("epochs", execution.epochs)),
+        "batch_size": _int(schedule.given("batch_size", execution.batch_size)),
+        "train_samples": _int(schedule.train_samples),
+        "test_samples": _int(schedule.test_samples),
+        "validation_split": _number(schedule.given("validation_split",
+                                                   execution.validation_split)),
         "schedule_key": None if key is None else canonical_json(key),
-        "data_checksum": _text(data.get("checksum")),
+        "data_checksum": _text(run.data.checksum),
         "host": _text(process.get("host")),
-        "device": _text(execution.get("device")),
-        "mode": _text(execution.get("mode")),
-        "deterministic": execution.get("deterministic")
-        if isinstance(execution.get("deterministic"), bool) else None,
-        "status": _text(doc.get("status", "complete")),
+        "device": _text(execution.device),
+        "mode": _text(execution.mode),
+        "deterministic": execution.deterministic
+        if isinstance(execution.deterministic, bool) else None,
+        "status": _text(run.given("status", "complete")),
         "seed": _int(seed),
-        "epochs_done": _int(doc.get("epochs_done")),
+        "epochs_done": _int(run.given("epochs_done")),
         **_document_columns(doc),
     }
     return RowData(values, _figures(figures))
@@ -237,89 +251,99 @@ def _run_row(doc: dict[str, Any], source_path: str | None) -> RowData:
 def _bench_rows(doc: dict[str, Any], source_path: str | None) -> list[RowData]:
     from ..comparable import device_of
 
-    records = [r for r in doc.get("benchmarks") or [] if isinstance(r, dict)]
+    bench = BenchResult.model_validate(doc)
+    # the typed records beside the records as written (each row's document keeps those)
+    records = [(raw, typed) for raw, typed in zip(doc.get("benchmarks") or [], bench.benchmarks,
+                                                  strict=True)]
     if not records:
         raise DocumentError("a bench document without benchmarks: nothing to record")
-    common = _common(doc, source_path)
-    env = doc.get("environment") if isinstance(doc.get("environment"), dict) else {}
-    settings = doc.get("settings") if isinstance(doc.get("settings"), dict) else {}
+    env, settings = bench.environment, bench.settings
+    common = _common(bench.created_utc, bench.finished_utc, bench.harness_version, env,
+                     source_path)
     bench_id = (f"bench-{_stamp(common['created_utc'])}-"
-                + digest([doc.get("created_utc"), env, settings, doc.get("machine")])[:6])
-    specs = {s.get("name"): s for s in doc.get("specs") or [] if isinstance(s, dict)}
-    comparisons = [c for c in doc.get("comparisons") or [] if isinstance(c, dict)]
+                + digest([doc.get("created_utc"), _section(doc, "environment"),
+                          _section(doc, "settings"), doc.get("machine")])[:6])
+    specs = {typed.name: (raw, typed)
+             for raw, typed in zip(doc.get("specs") or [], bench.specs, strict=True)}
+    comparisons = list(zip(doc.get("comparisons") or [], bench.comparisons, strict=True))
     shared = {k: v for k, v in doc.items() if k not in ("specs", "benchmarks", "comparisons")}
 
     rows = []
-    for record in records:
-        name, device, mode = (str(record.get(k)) for k in ("spec", "device", "mode"))
-        spec = specs.get(name) or {}
-        compared = [c for c in comparisons
-                    if c.get("spec") == name and c.get("device") == device]
-        train = record.get("train") if isinstance(record.get("train"), dict) else {}
-        key = {"bench": True, "train_samples": settings.get("train_samples"),
-               "batch_size": train.get("batch_size"), "full_epochs": settings.get("full_epochs"),
-               "timed_epochs": settings.get("timed_epochs")}
-        document = {**shared, "specs": [spec] if spec else [], "benchmarks": [record],
-                    "comparisons": compared}
+    for raw, record in records:
+        name, device, mode = str(record.spec), str(record.device), str(record.mode)
+        raw_spec, spec = specs.get(name) or ({}, BenchSpec())
+        compared = [(c_raw, c) for c_raw, c in comparisons
+                    if c.spec == name and c.device == device]
+        train = record.train
+        batch_size = train.batch_size if train else None
+        key = {"bench": True, "train_samples": settings.train_samples,
+               "batch_size": batch_size, "full_epochs": settings.full_epochs,
+               "timed_epochs": settings.timed_epochs}
+        document = {**shared, "specs": [raw_spec] if raw_spec else [], "benchmarks": [raw],
+                    "comparisons": [c_raw for c_raw, _ in compared]}
+        train_samples = train.given("train_samples", settings.train_samples) if train \
+            else settings.train_samples
         values = {
             **common,
             # a CPU row of a machine with GPUs ran on the CPU: fingerprint it as such
-            "machine": device_of({**env, "gpus": []}) if device == "cpu" else device_of(env),
+            "machine": device_of(env.model_copy(update={"gpus": []})) if device == "cpu"
+            else device_of(env),
             "run_id": f"{bench_id}/{name}/{device}/{mode}",
             "kind": BENCH,
             "spec_name": name,
-            "spec_hash": _text(record.get("spec_hash") or spec.get("hash")),
+            "spec_hash": _text(record.spec_hash or spec.hash),
             "schedule": BENCH,
-            "epochs": _int(settings.get("timed_epochs")),
-            "batch_size": _int(train.get("batch_size")),
-            "train_samples": _int(train.get("train_samples", settings.get("train_samples"))),
+            "epochs": _int(settings.timed_epochs),
+            "batch_size": _int(batch_size),
+            "train_samples": _int(train_samples),
             "test_samples": None,
             "validation_split": None,
             "schedule_key": canonical_json(key),
-            "data_checksum": _text(((spec.get("data") or {}) if isinstance(spec, dict)
-                                    else {}).get("checksum")),
+            "data_checksum": _text(spec.data.checksum if spec.data else None),
             "host": None,
             "device": device,
             "mode": mode,
             "deterministic": None,
-            "status": _text(record.get("status")),
+            "status": _text(record.status),
             "seed": None,
             "epochs_done": None,
             **_document_columns(document),
         }
-        rows.append(RowData(values, _figures(_bench_figures(record, compared, mode))))
+        rows.append(RowData(values, _figures(
+            _bench_figures(record, [c for _, c in compared], mode))))
     return rows
 
 
-def _bench_figures(record: dict[str, Any], compared: list[dict[str, Any]],
-                   mode: str) -> dict[str, Any]:
-    train = record.get("train") if isinstance(record.get("train"), dict) else {}
-    memory = record.get("memory") if isinstance(record.get("memory"), dict) else {}
-    flops = record.get("flops") if isinstance(record.get("flops"), dict) else {}
+def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value = doc.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _bench_figures(record: BenchRecord, compared: list[Any], mode: str) -> dict[str, Any]:
+    train, memory, flops = record.train, record.memory, record.flops
     figures: dict[str, Any] = {
-        "epoch_time_s": train.get("median_epoch_time_s"),
-        "first_epoch_time_s": train.get("first_epoch_time_s"),
-        "setup_time_s": train.get("setup_time_s"),
-        "throughput_samples_per_s": train.get("throughput_samples_per_s"),
-        "host_peak_rss_bytes": memory.get("host_peak_rss_bytes"),
-        "device_peak_bytes": memory.get("device_peak_bytes"),
-        "achieved_gflops": flops.get("achieved_gflops"),
-        "flops_utilization": flops.get("utilization"),
+        "epoch_time_s": train.median_epoch_time_s if train else None,
+        "first_epoch_time_s": train.first_epoch_time_s if train else None,
+        "setup_time_s": train.setup_time_s if train else None,
+        "throughput_samples_per_s": train.throughput_samples_per_s if train else None,
+        "host_peak_rss_bytes": memory.host_peak_rss_bytes if memory else None,
+        "device_peak_bytes": memory.device_peak_bytes if memory else None,
+        "achieved_gflops": flops.achieved_gflops if flops else None,
+        "flops_utilization": flops.utilization if flops else None,
     }
-    for latency in record.get("inference") or []:
-        if isinstance(latency, dict) and _int(latency.get("batch_size")) is not None:
-            batch = latency["batch_size"]
-            figures[f"latency_ms_p50_batch{batch}"] = latency.get("latency_ms_p50")
-            figures[f"latency_ms_p95_batch{batch}"] = latency.get("latency_ms_p95")
-            figures[f"inference_samples_per_s_batch{batch}"] = latency.get(
-                "throughput_samples_per_s")
+    for latency in record.inference:
+        batch = _int(latency.batch_size)
+        if batch is not None:
+            figures[f"latency_ms_p50_batch{batch}"] = latency.latency_ms_p50
+            figures[f"latency_ms_p95_batch{batch}"] = latency.latency_ms_p95
+            figures[f"inference_samples_per_s_batch{batch}"] = latency.throughput_samples_per_s
     for comparison in compared:
-        overhead = (comparison.get("overhead") or {}).get(mode) or {}
-        if isinstance(overhead, dict):
-            figures["overhead_ratio"] = overhead.get("ratio_epochs")
-        speedup = comparison.get("speedup_xla_vs_plain_default") or {}
-        if mode == "xla" and isinstance(speedup, dict):
-            figures["speedup_vs_plain_default"] = speedup.get("ratio")
+        overhead = comparison.overhead.get(mode)
+        if overhead is not None:
+            figures["overhead_ratio"] = overhead.ratio_epochs
+        speedup = comparison.speedup_xla_vs_plain_default
+        if mode == "xla" and speedup is not None:
+            figures["speedup_vs_plain_default"] = speedup.ratio
     return figures
 
 
@@ -331,19 +355,22 @@ def _gate_rows(doc: dict[str, Any], source_path: str | None) -> list[RowData]:
     groups = [g for g in doc.get("groups") or [] if isinstance(g, dict) and g.get("spec")]
     if not groups:
         raise DocumentError("a gate verdict without groups: nothing to record")
-    common = _common(doc, source_path)
+    env = doc.get("environment")
+    common = _common(doc.get("created_utc"), doc.get("finished_utc"), doc.get("harness_version"),
+                     Environment.of(env if isinstance(env, dict) else None), source_path)
     gate_id = f"gate-{_stamp(common['created_utc'])}-{digest(doc)[:6]}"
     shared = {k: v for k, v in doc.items() if k != "groups"}
     rows = []
     for group in groups:
         figures: dict[str, Any] = {}
-        for metric, c in (group.get("metrics") or {}).items():
-            if not isinstance(c, dict):
+        for metric, raw in (group.get("metrics") or {}).items():
+            if not isinstance(raw, dict):
                 continue
-            figures[metric] = (c.get("current") or {}).get("mean")
-            figures[f"baseline_{metric}"] = (c.get("baseline") or {}).get("mean")
-            figures[f"change_{metric}"] = c.get("change")
-            figures[f"p_{metric}"] = c.get("p")
+            c = MetricVerdict.model_validate(raw)
+            figures[metric] = c.current.mean if c.current else None
+            figures[f"baseline_{metric}"] = c.baseline.mean if c.baseline else None
+            figures[f"change_{metric}"] = c.change
+            figures[f"p_{metric}"] = c.p
         values = {
             **common,
             "run_id": f"{gate_id}/{group['spec']}",
