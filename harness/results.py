@@ -359,32 +359,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-# What the harness itself writes in a project: its reports and its results store. Changes there
-# are not the user's code changing, so they do not make a commit "dirty".
-OWN_OUTPUTS = (":(exclude)reports", ":(exclude).harness")
-
-
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-def git_state() -> dict[str, Any]:
-    """The git commit of the user's project (the working directory's repository), its branch
-    (None when detached) and whether tracked files other than the harness's own outputs
-    (``reports/``, ``.harness/``) differ from it; every value None outside a repository."""
-    commit = _git("rev-parse", "HEAD")
-    if commit is None:
-        return {"commit": None, "branch": None, "dirty": None}
-    branch = _git("rev-parse", "--abbrev-ref", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *OWN_OUTPUTS)
-    return {"commit": commit, "branch": None if branch in (None, "HEAD") else branch,
-            "dirty": bool(status)}
-
-
 def _nvidia_smi() -> list[dict[str, Any]]:
     """Name, total memory (bytes) and driver of each GPU per ``nvidia-smi``; [] without it."""
     try:
@@ -422,6 +396,8 @@ def environment(with_tensorflow: bool = True) -> dict[str, Any]:
         "numpy": np.__version__,
         "harness": harness_version(),
     }
+    from .gitinfo import git_state
+
     git = git_state()
     env["git_commit"] = (git["commit"] + ("-dirty" if git["dirty"] else "")
                          if git["commit"] else None)

@@ -142,28 +142,3 @@ def test_schema_1_paths_are_upgraded_on_load(tmp_path, monkeypatch):
     # what the gate compares is untouched: spec hash, schedule, data checksum
     assert identity(results) == identity(doc)
 
-
-def test_git_state_is_the_working_directory_project_and_ignores_its_own_reports(tmp_path,
-                                                                              monkeypatch):
-    import subprocess
-
-    from harness.results import git_state
-
-    monkeypatch.chdir(tmp_path)
-    assert git_state() == {"commit": None, "branch": None, "dirty": None}  # not a repository
-
-    def git(*args):
-        subprocess.run(["git", *args], check=True, capture_output=True)
-
-    git("init", "-q", "-b", "work")
-    (tmp_path / "model.py").write_text("x = 1\n")
-    (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "report.md").write_text("old\n")
-    git("add", ".")
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "c")
-    state = git_state()
-    assert state["branch"] == "work" and state["dirty"] is False and len(state["commit"]) == 40
-    (tmp_path / "reports" / "report.md").write_text("rewritten by harness run\n")
-    assert git_state()["dirty"] is False  # the harness's own writing is not dirt
-    (tmp_path / "model.py").write_text("x = 2\n")
-    assert git_state()["dirty"] is True

@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import HarnessError, UsageError
+from ..gitinfo import git
 from ..verbosity import NORMAL, QUIET, say, shows
 
 DEFAULT_OUT = ".harness/history"  # beside the default store; reports/history is committed
@@ -66,13 +66,9 @@ def since_time(ref: str) -> _dt.datetime:
     Raises:
         UsageError: neither a commit of the repository here nor a date.
     """
-    try:
-        out = subprocess.run(["git", "show", "-s", "--format=%cI", f"{ref}^{{commit}}"],
-                             capture_output=True, text=True, timeout=30)
-    except OSError:
-        out = None
-    if out is not None and out.returncode == 0 and out.stdout.strip():
-        return _dt.datetime.fromisoformat(out.stdout.strip()).astimezone(_dt.timezone.utc)
+    committed = git("show", "-s", "--format=%cI", f"{ref}^{{commit}}")
+    if committed:
+        return _dt.datetime.fromisoformat(committed).astimezone(_dt.timezone.utc)
     try:
         when = _dt.datetime.fromisoformat(ref)
     except ValueError:

@@ -13,11 +13,11 @@ too, with the remedy: a guard that did not apply never passes.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
+from ..gitinfo import git
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..gate import Verdict
@@ -40,14 +40,6 @@ class Reference:
         return self.name if self.name.startswith(short) else f"{self.name} ({short})"
 
 
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
-
-
 def resolve(name: str) -> Reference:
     """The commit of a tag, branch or commit of the repository here; ``last-tag`` is the newest
     tag reachable from HEAD; a hex prefix not in the repository is taken as a commit of the
@@ -58,13 +50,13 @@ def resolve(name: str) -> Reference:
     """
     given = name
     if name == LAST_TAG:
-        tag = _git("describe", "--tags", "--abbrev=0")
-        if tag is None:
+        tag = git("describe", "--tags", "--abbrev=0")
+        if not tag:
             raise UsageError("--reference last-tag: the repository here has no tag reachable "
                              "from HEAD; name a tag, branch or commit")
         name = tag
-    commit = _git("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}")
-    if commit is not None:
+    commit = git("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}")
+    if commit:
         return Reference(given if given != LAST_TAG else f"{name} (last tag)", commit)
     if len(name) >= 7 and all(c in "0123456789abcdef" for c in name.lower()):
         return Reference(name, name.lower())

@@ -8,7 +8,6 @@ of one spec are two series. Within a series the commits are ordered by their fir
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -102,17 +101,16 @@ class Series:
                     for c in self.change_points]}
 
 
-def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
-    """The two-sided Student-t interval of the mean; the mean itself for one value."""
-    from scipy import stats
+def confidence_interval(values: Sequence[float]) -> tuple[float, float]:
+    """The 95% Student-t interval of the mean (:func:`harness.stats.summarize`); the mean
+    itself for one value."""
+    from ..stats import summarize
 
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, mean
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean - half, mean + half
+    summary = summarize(values)
+    assert summary is not None, "a commit point has at least one value"
+    if summary.ci_low is None or summary.ci_high is None:
+        return summary.mean, summary.mean
+    return summary.ci_low, summary.ci_high
 
 
 def is_baseline(row: RunRow) -> bool:
