@@ -25,6 +25,7 @@ Schema history:
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import json
 import os
@@ -43,6 +44,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SCHEMA_VERSION = 2
 LOCK_NAME = ".harness.lock"
+
+# The project that paths are recorded relative to: the working directory, unless a run made on
+# a cluster worker records them as the submitting machine would (harness.cluster sets it).
+PROJECT_ROOT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "harness_project_root", default=None)
 
 
 def harness_version() -> str:
@@ -190,10 +196,12 @@ _UPGRADES = {0: _from_v0, 1: _from_v1}
 
 def relative_to_project(path: str | os.PathLike, root: str | os.PathLike | None = None
                         ) -> str | None:
-    """``path`` relative to ``root`` (default: the working directory), POSIX form, when it is
-    under it; None when it is outside. Compared as written (``..`` resolved, links not
+    """``path`` relative to ``root`` (default: :data:`PROJECT_ROOT`, else the working
+    directory), POSIX form, when it is under it; None when it is outside. Compared as written (``..`` resolved, links not
     followed), so ``/x/project/../shared/f`` is outside ``/x/project``."""
-    base = os.path.abspath(root if root is not None else os.getcwd())
+    if root is None:
+        root = PROJECT_ROOT.get() or os.getcwd()
+    base = os.path.abspath(root)
     full = os.path.abspath(os.path.join(base, os.fspath(path)))
     if full != base and not full.startswith(base.rstrip(os.sep) + os.sep):
         return None
