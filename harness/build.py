@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import SpecError
+from .errors import SpecError, first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -46,12 +46,6 @@ def build_model(spec: Spec) -> keras.Model:
                             f"{keras_reason(exc)}"]
             ) from exc  # --debug shows Keras's traceback
     return model
-
-
-def first_line(exc: BaseException) -> str:
-    """The first non-empty line of an exception's message, or its type's name."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def keras_reason(exc: BaseException) -> str:

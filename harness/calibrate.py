@@ -35,6 +35,7 @@ from typing import Any, TextIO
 
 from .comparable import device_of, identity
 from .errors import SpecError, UsageError
+from .parallel import Engine
 from .power import Simulation, detectable_effect, pooled_std, simulate
 from .result_types import RunLike, RunResult, as_run
 from .spec import Spec
@@ -98,7 +99,7 @@ class Calibration:
     simulations: list[Simulation]
     alpha: float
     budget_s: float
-    jobs: int | None
+    engine: str  # where the runs trained, as the option that chose it (``--jobs 2``)
     pairing: list[str] = field(default_factory=list)
     extended: bool = False  # --extend: the ci section's schedule and seeds, not a choice
 
@@ -155,7 +156,7 @@ def check_calibratable(spec: Spec, baseline_dir: Path, extend: int | None) -> No
                          "record some with --extend N")
 
 
-def _train(spec: Spec, options: Any, seeds: Sequence[int], jobs: int | None,
+def _train(spec: Spec, options: Any, seeds: Sequence[int], engine: Engine,
            stream: TextIO) -> tuple[list[RunResult], float]:
     """Run the seeds; returns their results and the wall time per seed (s)."""
     from .parallel import Task, run_tasks
@@ -163,7 +164,7 @@ def _train(spec: Spec, options: Any, seeds: Sequence[int], jobs: int | None,
     if not seeds:
         return [], math.nan
     start = time.perf_counter()
-    runs = run_tasks([Task(spec, options, s) for s in seeds], jobs, stream)
+    runs = run_tasks([Task(spec, options, s) for s in seeds], engine, stream)
     return runs, (time.perf_counter() - start) / len(seeds)
 
 
@@ -181,7 +182,8 @@ def _gated_metrics(spec: Spec) -> list[str]:
 
 
 def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path, *,
-                   jobs: int | None = None, baseline_seeds: int = 16, extend: int | None = None,
+                   engine: Engine | None = None, baseline_seeds: int = 16,
+                   extend: int | None = None,
                    pilot_seeds: int = PILOT_SEEDS, stream: TextIO) -> Calibration:
     """Calibrate one spec (see the module docstring); the runs go to ``baseline_dir``.
 
@@ -189,6 +191,8 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         options: a :class:`harness.pipeline.RunOptions` (data, mode; ``out`` is ignored).
         budget_s: the gate's time for this spec per CI run, in seconds.
         extend: add this many seeds of the current ci schedule instead of choosing one.
+        engine: where the runs train (:class:`harness.parallel.Engine`; None: one local
+            process per core).
 
     Raises:
         UsageError: a spec without a train section or accuracy metric; ``extend`` on a spec
@@ -198,6 +202,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
     from dataclasses import replace
 
     check_calibratable(spec, baseline_dir, extend)
+    engine = engine or Engine()
     metrics = _gated_metrics(spec)
     alpha = spec.ci.alpha if spec.ci is not None else 0.05
     options = replace(options, out=str(baseline_dir))
@@ -207,12 +212,12 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         mine = [r for r in stored if r.schedule.to_json_dict() == run_options.schedule_of(spec)]
         say(f"== {spec.name}: {extend} more seeds of the ci schedule on this machine", stream)
         runs, per_seed = _train(spec, run_options, range(_next_seed(stored), _next_seed(stored)
-                                                         + extend), jobs, stream)
+                                                         + extend), engine, stream)
         candidate = Candidate(spec.ci.epochs, _same_data(mine, runs) + runs, per_seed)
         metric = next((m for m in metrics if spec.ci.min_effect.model_dump().get(m)), metrics[0])
         seeds = spec.ci.seeds
         choice = _choice(candidate, metric, seeds, len(candidate.runs), alpha)
-        found = _finish(spec, [candidate], choice, candidate.runs, alpha, budget_s, jobs)
+        found = _finish(spec, [candidate], choice, candidate.runs, alpha, budget_s, engine)
         found.extended = True
         return found
 
@@ -229,7 +234,7 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         next_pilot += pilot_seeds
         say(f"== {spec.name}: pilot of {epochs} epoch(s), seed {seeds.start}-{seeds.stop - 1}"
             f" ({len(mine)} stored run(s) of this schedule)", stream)
-        runs, per_seed = _train(spec, run_options, seeds, jobs, stream)
+        runs, per_seed = _train(spec, run_options, seeds, engine, stream)
         candidates.append(Candidate(epochs, _same_data(mine, runs) + runs, per_seed))
     choice = min((_choice(c, m, _seeds_in(budget_s, c), baseline_seeds, alpha)
                   for c in candidates for m in metrics), key=lambda c: c.detectable)
@@ -240,12 +245,12 @@ def calibrate_spec(spec: Spec, options: Any, budget_s: float, baseline_dir: Path
         start = _next_seed([r for r in chosen.runs
                             if r.execution.given("seed", 0) < PILOT_START])
         say(f"== {spec.name}: {missing} baseline seeds of the chosen schedule", stream)
-        runs, _ = _train(spec, run_options, range(start, start + missing), jobs, stream)
+        runs, _ = _train(spec, run_options, range(start, start + missing), engine, stream)
         chosen.runs += runs
     # what the gate will see: the spread of every run of the chosen schedule, the baseline's size
     choice = _choice(chosen, choice.metric, choice.seeds, len(chosen.runs), alpha)
     _drop_other_pilots(baseline_dir, spec, chosen, candidates)
-    return _finish(spec, candidates, choice, chosen.runs, alpha, budget_s, jobs)
+    return _finish(spec, candidates, choice, chosen.runs, alpha, budget_s, engine)
 
 
 def _seeds_in(budget_s: float, candidate: Candidate) -> int:
@@ -279,7 +284,7 @@ def _drop_other_pilots(folder: Path, spec: Spec, chosen: Candidate,
 
 def _finish(spec: Spec, candidates: list[Candidate], choice: Choice,
             baseline: list[RunResult], alpha: float, budget_s: float,
-            jobs: int | None) -> Calibration:
+            engine: Engine) -> Calibration:
     higher = METRICS[choice.metric][1] > 0
     values = [v for r in baseline if (v := run_figures(r)[choice.metric]) is not None]
     effect = choice.detectable if math.isfinite(choice.detectable) else 0.02
@@ -292,7 +297,8 @@ def _finish(spec: Spec, candidates: list[Candidate], choice: Choice,
         sims.append(simulate(choice.metric, values, choice.seeds, alpha, shifts,
                              higher_is_better=higher, method="normal",
                              n_baseline=len(values)))
-    return Calibration(spec, candidates, choice, baseline, sims, alpha, budget_s, jobs,
+    return Calibration(spec, candidates, choice, baseline, sims, alpha, budget_s,
+                       engine.describe(),
                        pairing_lines(baseline, choice.metric, choice.seeds, alpha))
 
 
@@ -413,8 +419,8 @@ def render(calibration: Calibration) -> str:
     label = METRICS[c.metric][0]
     machine = device_of(calibration.baseline[-1].environment) if calibration.baseline else "?"
     cost = "" if not math.isfinite(c.seconds_per_seed) else (
-        f" (about {c.seeds * c.seconds_per_seed / 60:.1f} min on {machine}, --jobs "
-        f"{calibration.jobs or 'one per core'})")
+        f" (about {c.seeds * c.seconds_per_seed / 60:.1f} min on {machine}, "
+        f"{calibration.engine})")
     lines = [f"# Calibration of {spec.name}", "",
              f"**The gate sees a drop of {c.detectable:.4f} in {label} with 80% power**: "
              f"{c.epochs} epoch(s), {c.seeds} seeds per CI run{cost} against "

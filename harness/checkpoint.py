@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ResultsError, UsageError
+from .errors import ResultsError, UsageError, first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -130,7 +130,6 @@ class Checkpointer:
 
 
 def _reason(exc: BaseException) -> str:
-    if getattr(exc, "strerror", None):
-        return exc.strerror
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    """The OS's reason (``No space left on device``), else the message's first line."""
+    strerror = getattr(exc, "strerror", None)  # h5py's errors may lack it
+    return str(strerror) if strerror else first_line(exc)

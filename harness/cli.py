@@ -280,26 +280,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     misses: list[str] = []
     skipped: list[str] = []
     models = CompiledModels()
+    shard = matrix = None
+    made: list[RunResult] = []
+    if args.shard:
+        from .shard import parse_shard, select
+
+        if args.resume:
+            raise UsageError("--shard: picks part of a matrix of new runs; drop --resume")
+        shard = parse_shard(args.shard)
+        matrix = [Task(spec, _spec_options(args, spec, base), seed) for spec in specs
+                  if spec.trains for seed in _seeds(args, spec)]
+        mine = select(matrix, shard)
+        say(f"shard {shard}: {len(mine)} of the matrix's {len(matrix)} runs", at=QUIET)
     for spec in specs:
         if not spec.trains:
             _verify_only(spec)
             continue
-        options = base
-        if args.ci:
-            options = RunOptions.for_ci(spec, data=base.data, out=base.out, mode=base.mode,
-                                        device=base.device, resume=base.resume,
-                                        deterministic=base.deterministic,
-                                        checkpoint_every_epoch=base.checkpoint_every_epoch)
+        options = _spec_options(args, spec, base)
         # A resumed run takes its seed from the run it resumes unless --seed is given.
         seeds = [args.seed[0] if args.seed else None] if args.resume else _seeds(args, spec)
+        if shard is not None:
+            seeds = [t.seed for t in mine if t.spec.name == spec.name]
+            if not seeds:
+                continue
         # SIGTERM (kill, timeout, a job scheduler) stops training the way Ctrl-C does.
         try:
             with interrupt_on_signals():
-                if len(seeds) == 1:  # one run: a NaN loss is an error, as it always was
+                if len(seeds) == 1 and not args.cluster:  # a NaN loss is an error, as ever
                     runs = [run_spec(spec, dataclasses.replace(options, seed=seeds[0]),
                                      models=models)]
                 else:
-                    runs = run_tasks([Task(spec, options, s) for s in seeds], args.jobs)
+                    runs = run_tasks([Task(spec, options, s) for s in seeds], _engine(args))
         except MissingDataFile as exc:
             if not args.skip_missing_data:
                 raise
@@ -313,6 +324,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"({verified.totals['total_params']:,} params), not trained: {exc}", at=QUIET)
             skipped.append(spec.name)
             continue
+        made += runs
         misses.extend(f"{spec.name}: seed {r.execution.seed}: {r.stop_reason}"
                       for r in runs if r.status != "complete")
         if len(runs) > 1:
@@ -321,12 +333,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         if miss:
             where = "ci.band" if args.ci else "band"
             misses.append(f"{spec.name}: {miss} ({spec.path}: {where})")
+    if shard is not None and matrix is not None:
+        from .ci_run import write_shard
+
+        write_shard(base.out, shard, matrix, mine, made)
     if skipped:
         say(f"skipped (data not on this machine): {', '.join(skipped)}", at=QUIET)
     if misses:
         print("error: " + "; ".join(misses), file=sys.stderr)
         return 1
     return 0
+
+
+def _spec_options(args: argparse.Namespace, spec, base):
+    """The run options of one spec: ``base``, or its CI schedule with ``--ci``."""
+    from .pipeline import RunOptions
+
+    if not args.ci:
+        return base
+    return RunOptions.for_ci(spec, data=base.data, out=base.out, mode=base.mode,
+                             device=base.device, resume=base.resume,
+                             deterministic=base.deterministic,
+                             checkpoint_every_epoch=base.checkpoint_every_epoch)
 
 
 def _verify_only(spec) -> None:
@@ -453,14 +481,23 @@ def _check_verdict_path(path: Path) -> None:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
+    from .ci_run import not_gated, run_ci
     from .errors import NoBaseline, RegressionDetected
-    from .gate import judge, load_run_files, make_groups, not_gated, render_verdict, run_ci
+    from .gate import judge, load_run_files, make_groups, render_verdict
     from .results import shown_path, utc_now, write_text_atomic
     from .spec import load_specs
 
     if args.run == bool(args.results):
         raise UsageError("harness gate: give --results FILE... (results to judge) or --run "
                          "(train each spec's CI schedule first), one of the two")
+    shard = None
+    if args.shard:
+        from .shard import parse_shard
+
+        if not args.run:
+            raise UsageError("--shard: picks the part of the matrix to train, with --run; "
+                             "--results merges the shards' folders by itself")
+        shard = parse_shard(args.shard)
     specs = load_specs(_spec_paths(args.specs))
     _check_verdict_path(Path(args.verdict))  # before any training, not after it
     baseline = Path(args.baseline or DEFAULT_BASELINE)
@@ -478,10 +515,22 @@ def cmd_gate(args: argparse.Namespace) -> int:
         options = RunOptions(data=args.data, out=args.out, mode=args.mode,
                              deterministic=args.deterministic)
         made, skipped = run_ci(specs, options, baseline, seeds=args.seeds, start=args.seed,
-                               jobs=args.jobs)
+                               engine=_engine(args), shard=shard)
+        if shard is not None:  # one part of the matrix: the merge of all parts is judged
+            say(f"gate: shard {shard}: {len(made)} run(s) in {args.out}; judge every shard "
+                "together with harness gate --results OUT1 OUT2 ... (each shard's --out)",
+                at=QUIET)
+            return 0
         runs: list[RunResult] = list(made)
     else:
+        from .shard import find_manifests, merge
+
         files = load_run_files(args.results)
+        manifests = find_manifests(args.results)
+        if manifests:
+            files = merge(manifests, files)
+            say(f"gate: merged {len(manifests)} shards of matrix {manifests[0].matrix[:12]} "
+                f"({len(files)} runs)", sys.stderr if args.json else sys.stdout)
         if Path(args.verdict).resolve() in {f.resolve() for f, _ in files}:
             raise UsageError(f"--verdict {args.verdict}: is one of the results files to judge")
         runs = [doc for _, doc in files]
@@ -561,7 +610,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     options = RunOptions(data=args.data, mode=args.mode, deterministic=args.deterministic)
     for spec in specs:
         with interrupt_on_signals():
-            found = calibrate_spec(spec, options, budget, baseline, jobs=args.jobs,
+            found = calibrate_spec(spec, options, budget, baseline, engine=_engine(args),
                                    baseline_seeds=args.baseline_seeds, extend=args.extend,
                                    pilot_seeds=args.pilot_seeds, stream=sys.stdout)
         text = render(found)
@@ -660,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the checkpoint that --resume goes on from after every epoch "
                    "(default: after the first, then as often as 1%% of the training time "
                    "allows, which is every epoch of a full run on a CPU)")
+    _shard_option(p)
     p.add_argument("--skip-missing-data", action="store_true",
                    help="list a spec whose data file is not on this machine (the Jena CSV, "
                         "GloVe vectors) as skipped, with where to get it, and go on with the "
@@ -711,7 +761,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("specs", nargs="*", metavar="SPEC",
                    help=f"spec files or folders (default: {DEFAULT_SPECS}/)")
     p.add_argument("--results", nargs="+", metavar="FILE", default=None,
-                   help="results files, or folders of runs/*.json, to judge")
+                   help="results files, or folders of runs/*.json, to judge; the folders of "
+                   "the shards of a --shard run are merged (each shard once, all of them)")
     p.add_argument("--run", action="store_true",
                    help="first train each spec's CI schedule (ci.seeds seeds, after the "
                    "baseline's), then judge those runs")
@@ -726,6 +777,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --run: the IMDB archive or folder (default: $HARNESS_IMDB_DATA)")
     _execution_options(p)
     _jobs_option(p)
+    _shard_option(p)
     p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                    help="with --run: N seeds per spec instead of ci.seeds")
     p.add_argument("--seed", type=_non_negative_int, default=None, metavar="N",
@@ -808,9 +860,28 @@ def _execution_options(p: argparse.ArgumentParser) -> None:
 
 
 def _jobs_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
-                   help="train N seeds at a time, in N processes that share the cores "
-                   "(default: one per core; 1: one after the other in this process)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                       help="train N seeds at a time, in N processes that share the cores "
+                       "(default: one per core; 1: one after the other in this process)")
+    where.add_argument("--cluster", metavar="ADDRESS", default=None,
+                       help="train on the workers of a Dask distributed cluster "
+                       "(tcp://host:8786; workers started with --nthreads 1); the runs are "
+                       "written here as local runs are (needs keras-harness[cluster])")
+
+
+def _shard_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--shard", metavar="K/N", default=None,
+                   help="train only the K-th of N parts of the matrix of specs x seeds (the "
+                   "same part on every machine), for a CI matrix of N jobs; writes "
+                   "OUT/shards/shard-K-of-N.json; harness gate --results OUT1 OUT2 ... merges "
+                   "the shards")
+
+
+def _engine(args: argparse.Namespace):
+    from .parallel import Engine
+
+    return Engine(jobs=args.jobs, cluster=args.cluster)
 
 
 def _positive_int(text: str) -> int:

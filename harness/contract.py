@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import DataError
+from .spec import ImdbDataSpec, ImdbTextDataSpec, JenaDataSpec, Spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .data import Dataset
-    from .spec import Spec
+    from .data.timeseries import Windows
 
 # A check returns None when the data passes, NOT_APPLICABLE when it does not apply to this spec
 # (no Embedding, multi-hot input), else the problem.
@@ -90,9 +91,10 @@ def token_range(spec: Spec, data: Dataset) -> str | None:
 
 
 def padding_side(spec: Spec, data: Dataset) -> str | None:
-    if not _sequences(data):
+    data_spec = spec.data
+    if not _sequences(data) or not isinstance(data_spec, (ImdbDataSpec, ImdbTextDataSpec)):
         return NOT_APPLICABLE
-    side = spec.data.padding
+    side = data_spec.padding
     for name, x, _ in _splits(data):
         if x.ndim != 2 or x.shape[1] < 2:
             continue
@@ -107,7 +109,8 @@ def padding_side(spec: Spec, data: Dataset) -> str | None:
                     f"({bad.size} rows differ)")
     # keras.datasets.imdb conventions: every review starts with the start index 1 (last when
     # reversed); notebook 6.1's tokenizer has no start index.
-    if data.dataset == "imdb" and spec.data.truncating == "post" and not spec.data.reverse:
+    if isinstance(data_spec, ImdbDataSpec) and data.dataset == "imdb" \
+            and data_spec.truncating == "post" and not data_spec.reverse:
         for name, x, _ in _splits(data):
             if x.ndim != 2 or not x.size:
                 continue
@@ -130,13 +133,15 @@ def _fits(shape: tuple[int, ...], want: list[int | None]) -> bool:
 
 
 def shapes(spec: Spec, data: Dataset) -> str | None:
-    expect = spec.data.expect
+    data_spec = spec.data
+    expect = None if data_spec is None else data_spec.expect
     sliced = data.info.get("sliced", False)
-    if data.generator:
-        windows = data.windows
-        if data.dataset == "jena_climate" and spec.data.lookback % spec.data.step:
-            return (f"data.lookback {spec.data.lookback} is not a multiple of data.step "
-                    f"{spec.data.step}: windows would not hold lookback // step timesteps")
+    windows = data.windows
+    if windows is not None:  # a generator source
+        if isinstance(data_spec, JenaDataSpec) and data.dataset == "jena_climate" \
+                and data_spec.lookback % data_spec.step:
+            return (f"data.lookback {data_spec.lookback} is not a multiple of data.step "
+                    f"{data_spec.step}: windows would not hold lookback // step timesteps")
         sample = tuple(windows.shape("train")[1:])
         want = _input_shape(spec)
         if want is not None and not _fits(sample, want):
@@ -150,8 +155,11 @@ def shapes(spec: Spec, data: Dataset) -> str | None:
                         f"data.expect.{name}_shape says {tuple(declared)}")
         return None
     if data.dataset in WORD_SOURCES:
+        if not isinstance(data_spec, (ImdbDataSpec, ImdbTextDataSpec)):
+            raise TypeError(f"{spec.path}: word-index data ({data.dataset}) from a spec whose "
+                            f"data section is {type(data_spec).__name__}")
         multi_hot = data.info.get("representation") == "multi_hot"
-        width = spec.data.num_words if multi_hot else spec.data.maxlen
+        width = data_spec.num_words if multi_hot else data_spec.maxlen
         want = None if width is None else [width]
     else:
         want = _input_shape(spec)
@@ -186,9 +194,18 @@ def labels(spec: Spec | None, data: Dataset) -> str | None:
     return None
 
 
+def _jena_windows(data: Dataset) -> Windows | None:
+    """The windows of a ``jena_climate`` source (its CSV's columns and values), else None."""
+    from .data.timeseries import Windows
+
+    if data.dataset != "jena_climate" or not isinstance(data.windows, Windows):
+        return None
+    return data.windows
+
+
 def finite_values(spec: Spec, data: Dataset) -> str | None:
-    if data.dataset == "jena_climate" and data.windows is not None:
-        w = data.windows
+    w = _jena_windows(data)
+    if w is not None:
         if w.nonfinite is not None:
             line, column, value = w.nonfinite
             return (f'{w.file} line {line}, column "{column}": {value} is not a finite number')
@@ -208,11 +225,11 @@ def finite_values(spec: Spec, data: Dataset) -> str | None:
 
 
 def columns(spec: Spec, data: Dataset) -> str | None:
-    if data.dataset != "jena_climate" or data.windows is None:
+    w = _jena_windows(data)
+    if w is None:
         return NOT_APPLICABLE
     from .data.timeseries import JENA_COLUMNS
 
-    w = data.windows
     have, want = list(w.columns), list(JENA_COLUMNS)
     target = (None if w.target is not None else
               f"{w.file} line 1: no column {w.target_name!r} to predict (data.target)")
@@ -232,10 +249,11 @@ def columns(spec: Spec, data: Dataset) -> str | None:
 
 
 def row_ranges(spec: Spec, data: Dataset) -> str | None:
-    if data.dataset != "jena_climate" or data.windows is None:
+    w = _jena_windows(data)
+    if w is None:
         return NOT_APPLICABLE
     batch_size = data.info.get("batch_size") or (spec.train.batch_size if spec.train else None)
-    problems = [p for p in data.windows.problems(batch_size)
+    problems = [p for p in w.problems(batch_size)
                 if "data.target" not in p and "data.lookback" not in p]
     return "; ".join(problems) or None
 
@@ -261,13 +279,13 @@ def check_data(spec: Spec, data: Dataset) -> list[dict]:
     Raises:
         DataError: ``<spec path>: data contract: <problem>; <problem>`` listing every failure.
     """
-    problems = []
+    problems: list[str] = []
     rows = []
     for name, check in CHECKS.items():
         problem = check(spec, data)
         ok = problem is None or problem == NOT_APPLICABLE
         rows.append({"check": name, "ok": ok, "problem": problem})
-        if not ok:
+        if problem is not None and not ok:
             problems.append(problem)
     if problems:
         raise DataError(f"{spec.path}: data contract: " + "; ".join(problems))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .verify import DROPOUTS
+from .verify.kinds import MASK_KEEPING, WRAPPERS
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -39,11 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .spec import LayerSpec, Spec
 
 CUDNN_LAYER_TYPES = ("LSTM", "GRU")
-WRAPPERS = ("Bidirectional", "TimeDistributed")
-# Layers that pass a mask on (Keras: supports_masking with the default compute_mask); the
-# recurrent ones and Bidirectional only with return_sequences. Any other layer drops it (Conv1D,
-# pooling and Flatten do not support masking; a global pooling's output has no mask).
-MASK_KEEPING = frozenset({"Dense", "Activation", "TimeDistributed", *DROPOUTS})
 
 
 def cudnn_eligibility(spec: Spec) -> list[dict[str, Any]]:

@@ -105,12 +105,42 @@ def error_line(exc: HarnessError) -> str:
     """
     text = str(exc)
     if not isinstance(exc, SpecError):
-        text = "; ".join(line.strip() for line in text.splitlines() if line.strip())
+        text = joined_lines(text)
     return f"error: {text}"
+
+
+def joined_lines(text: str) -> str:
+    """``text`` on one line: its non-empty lines, stripped, joined with "; "."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def first_line(exc: BaseException, default: str | None = None) -> str:
+    """The first line of an exception's message, blank lines and spaces around it dropped: what
+    a one-line error quotes of a library's multi-line message (tarfile lists every compression
+    it tried, one per line).
+
+    Args:
+        default: what an empty message gives; None: the exception type's name.
+    """
+    text = str(exc).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(exc).__name__ if default is None else default
 
 
 class RegressionDetected(HarnessError):
     """The gate found a band miss or a regression against the baseline."""
+
+
+class StoreError(HarnessError):
+    """The results store (:mod:`harness.history`) cannot be opened, read or written: missing,
+    corrupt, locked, written by a newer harness, unreachable; or a document it cannot record.
+    One line, no password."""
+
+
+class NoHistory(HarnessError):
+    """The results store holds no runs (of a spec, or at all): ``harness history import
+    reports/`` loads them."""
 
 
 class NoBaseline(HarnessError):

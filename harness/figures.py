@@ -16,6 +16,7 @@ layout). Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from .result_types import (
@@ -177,7 +178,43 @@ def headline(results: RunLike) -> tuple[str, bool] | None:
     return (f"test_{tested[0]}", lower_is_better(tested[0])) if tested else None
 
 
+def summary_figures(results: RunLike, band: Band | None = None) -> dict[str, Any]:
+    """The figures of a run that a report, a bench and the store sum it up with.
+
+    ``best_KEY`` and ``final_KEY`` of every recorded history key, ``test_KEY`` of every evaluated
+    metric, ``band.metric`` in the band's direction when a band is given; always (None when not
+    recorded) ``best_val_acc``, ``best_epoch`` (of best val_acc), ``final_val_acc``, ``test_acc``,
+    ``test_loss``; epoch times (s) and throughput (samples/s).
+    """
+    results = as_run(results)
+    history = history_of(results)
+    figures: dict[str, Any] = {}
+    for key, values in history.items():
+        if values:
+            figures[f"best_{key}"] = figure(results, f"best_{key}")
+            figures[f"final_{key}"] = figure(results, f"final_{key}")
+    figures.update({f"test_{k}": v for k, v in test_metrics(results).items()})
+    times = results.epoch_time_s
+    train_samples = results.data.train_samples or 0
+    # Epoch 1 includes tracing (and XLA compilation); the steady epochs say more about speed.
+    steady = times[1:] or times
+    median = statistics.median(steady) if steady else None
+    figures.update({
+        "best_val_acc": figure(results, "best_val_acc"),
+        "best_epoch": best_epoch(history.get("val_acc"), lower=False),
+        "final_val_acc": figure(results, "final_val_acc"),
+        "test_acc": figure(results, "test_acc"),
+        "test_loss": figure(results, "test_loss"),
+        "first_epoch_time_s": times[0] if times else None,
+        "median_epoch_time_s": median,
+        "throughput_samples_per_s": (train_samples / median) if median else None,
+    })
+    if band is not None:
+        figures[band.metric] = band_value(band, results)
+    return figures
+
+
 __all__ = ["TEST_INFO", "FigureSource", "as_figures", "band_value", "best_epoch",
            "direction_text", "figure", "headline",
            "history_of", "history_order", "label", "lower_is_better", "ordered_keys",
-           "reference_run", "stored_band", "test_metrics", "validated_keys"]
+           "reference_run", "stored_band", "summary_figures", "test_metrics", "validated_keys"]

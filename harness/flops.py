@@ -37,22 +37,12 @@ Models", section 2.1). Validation samples cost one forward pass each.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .verify import (
-    CONVOLUTIONS,
-    DROPOUTS,
-    GATES,
-    GLOBAL_POOLINGS,
-    POOLINGS,
-    Shape,
-    kind,
-    layer_shapes,
-    output_shape,
-    sizes,
-    split_channels,
-)
+from .verify.kinds import CONVOLUTIONS, DROPOUTS, GATES, GLOBAL_POOLINGS, POOLINGS, kind
+from .verify.shapes import Shape, layer_shapes, output_shape, sizes, split_channels
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import LayerSpec, Spec
@@ -192,7 +182,7 @@ def layer_flops(layer: LayerSpec, inputs: Shape | None) -> tuple[str, int]:
         raise NotCounted("input shape not known (a layer before it has no shape rule)")
     if None in inputs[1:]:
         raise NotCounted(f"input shape {inputs} has an open dimension")
-    shape = tuple(int(d) for d in inputs[1:])  # without the batch dimension
+    shape = _known_dims(inputs[1:])  # without the batch dimension
     arg = layer.arg
     if t == "Dense":
         d, u, positions = shape[-1], arg("units"), math.prod(shape[:-1])
@@ -222,12 +212,14 @@ def _window_flops(layer: LayerSpec, t: str, inputs: Shape) -> tuple[str, int]:
     outputs = output_shape(layer, inputs)
     if split is None or outputs is None:
         raise NotCounted(f"a {t} needs a rank {n + 2} input, got {inputs}")
-    spatial, d = split
+    spatial, (d,) = _known_dims(split[0]), _known_dims((split[1],))
     if t in GLOBAL_POOLINGS:
-        positions = math.prod(spatial)  # type: ignore[arg-type]
+        positions = math.prod(spatial)
         return f"{positions}*{d}", positions * d
-    out_spatial = split_channels(layer, outputs, n)[0]  # type: ignore[index]
-    positions = math.prod(out_spatial)  # type: ignore[arg-type]
+    out_split = split_channels(layer, outputs, n)  # a window keeps the rank
+    if out_split is None:
+        raise NotCounted(f"a {t} outputs {outputs}, not rank {n + 2}")
+    positions = math.prod(_known_dims(out_split[0]))
     if t in POOLINGS:
         window = math.prod(sizes(layer.arg("pool_size"), n))
         return f"{positions}*{window}*{d}", positions * window * d
@@ -235,6 +227,17 @@ def _window_flops(layer: LayerSpec, t: str, inputs: Shape) -> tuple[str, int]:
     per_group, filters = d // layer.arg("groups"), layer.arg("filters")
     return (f"2*{positions}*{window}*{per_group}*{filters}",
             2 * positions * window * per_group * filters)
+
+
+def _known_dims(dims: Sequence[int | None]) -> tuple[int, ...]:
+    """The dims as ints; an open one (None) cannot be counted.
+
+    Raises:
+        NotCounted: a dim is None.
+    """
+    if None in dims:
+        raise NotCounted(f"shape {tuple(dims)} has an open dimension")
+    return tuple(int(d) for d in dims if d is not None)
 
 
 def matmul_flops(n: int) -> int:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from .comparable import (
     changed_sections,
@@ -61,7 +61,6 @@ from .result_types import (
 from .results import load_run, shown_path
 from .spec import Band, Spec
 from .stats import METRICS, Summary, one_sided_p, run_figures, summarize
-from .verbosity import say
 
 CHANCE_ACC = 0.50
 LN2 = math.log(2.0)  # binary cross-entropy of a classifier that always says 0.5
@@ -926,56 +925,3 @@ __all__ = ["BandCheck", "Check", "Comparison", "CompleteRuns", "CurveCheck", "Fi
            "Group", "RegressionCheck", "StuckAtChance", "Verdict", "checks_for", "compare",
            "differences", "identity", "judge", "load_run_files", "make_groups",
            "render_verdict"]
-
-
-# ---------------------------------------------------------------------------------------------
-# harness gate --run: train the CI schedule of each spec, then judge
-
-
-def fresh_seeds(spec: Spec, count: int, baseline_dir: Path | None,
-                start: int | None = None) -> list[int]:
-    """``count`` seeds for a gate run: from ``start``, else after the highest seed stored in the
-    spec's baseline (so the two samples are independent), else from the spec's seed."""
-    if start is None:
-        stored = [s for s in seeds_of(baseline_runs(baseline_dir, spec)) if s is not None] \
-            if baseline_dir is not None else []
-        start = max(stored) + 1 if stored else spec.train.seed
-    return list(range(start, start + count))
-
-
-def not_gated(specs: Sequence[Spec]) -> list[str]:
-    """The specs without a ci section, each with why it is not gated (for the verdict)."""
-    return [f"{spec.name} ({shown_path(spec.path)}): "
-            f"{'architecture only' if not spec.trains else 'no ci section'}, not gated"
-            for spec in specs if spec.ci is None]
-
-
-def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
-           seeds: int | None = None, start: int | None = None, stream: Any = None,
-           jobs: int | None = None) -> tuple[list[RunResult], list[str]]:
-    """Train every spec's CI schedule, ``ci.seeds`` seeds each (or ``seeds``), ``jobs`` runs
-    at a time (:func:`harness.parallel.run_tasks`; None: one per core).
-
-    Args:
-        options: a :class:`harness.pipeline.RunOptions` for data, out, mode and determinism.
-
-    Returns:
-        ``(runs, skipped)``: the results of every run, and the specs not run, with the reason.
-    """
-    from dataclasses import replace
-
-    from .parallel import Task, run_tasks
-    from .pipeline import RunOptions
-
-    tasks: list[Task] = []
-    skipped: list[str] = []
-    for spec in specs:
-        if spec.ci is None:
-            skipped.extend(not_gated([spec]))
-            continue
-        ci_options = replace(RunOptions.for_ci(spec), data=options.data, out=options.out,
-                             mode=options.mode, deterministic=options.deterministic)
-        chosen = fresh_seeds(spec, seeds or spec.ci.seeds, baseline_dir, start)
-        say(f"== {spec.name}: CI schedule, seed {', '.join(map(str, chosen))}", stream)
-        tasks += [Task(spec, ci_options, seed) for seed in chosen]
-    return run_tasks(tasks, jobs, stream), skipped

@@ -76,10 +76,9 @@ def shown(step: Step) -> str:
 
 def gpu_or_none() -> str | None:
     """The reason no GPU is visible to TensorFlow, or None when one is."""
-    from .machine import device_statuses
+    from .devices import gpu_visible, no_gpu_detail
 
-    (status,) = device_statuses(["gpu"])
-    return None if status.available else f"{status.reason} ({status.detail})"
+    return None if gpu_visible() else f"no GPU visible ({no_gpu_detail()})"
 
 
 def skipped_tests(junit: Path) -> list[str]:
@@ -127,9 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: the GPU checks need a GPU visible to TensorFlow: {missing}; run them on "
               "a machine with an NVIDIA GPU after pip install -e '.[test,gpu]'", file=sys.stderr)
         return 1
-    import tensorflow as tf
+    from .devices import visible_gpus
 
-    device = ", ".join(d.name for d in tf.config.list_physical_devices("GPU"))
+    device = ", ".join(d.name for d in visible_gpus())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     done = []

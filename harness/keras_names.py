@@ -125,7 +125,7 @@ def generate() -> dict[str, Any]:
     layers: dict[str, Any] = {}
     for name in sorted(dir(keras.layers)):
         cls = getattr(keras.layers, name)
-        if name.startswith("_") or not isinstance(cls, type):
+        if name.startswith("_") or not inspect.isclass(cls):
             continue
         if not issubclass(cls, keras.layers.Layer) or cls is keras.layers.Layer:
             continue

@@ -1,6 +1,7 @@
 """The machine a bench runs on: its devices, peak memory, and float32 matrix-multiply rate.
 
-TensorFlow is imported inside the functions that need it.
+Which GPUs TensorFlow sees is :mod:`harness.devices`'s to say (``gpu_visible`` is re-exported
+here for the bench). TensorFlow is imported inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .devices import gpu_visible, no_gpu_detail, visible_gpus
 from .flops import matmul_flops
 
 DEVICES = {"cpu": "/CPU:0", "gpu": "/GPU:0"}
@@ -51,29 +53,15 @@ class DeviceStatus:
 
 
 def device_statuses(names: Sequence[str]) -> list[DeviceStatus]:
-    """Which of the requested devices TensorFlow sees; a missing one carries the reason."""
-    import tensorflow as tf
-
+    """Which of the requested devices TensorFlow sees (:func:`harness.devices.visible_gpus`);
+    a missing one carries the reason."""
     out = []
     for name in names:
-        if name == "cpu":
+        if name == "cpu" or visible_gpus():
             out.append(DeviceStatus(name, DEVICES[name], True))
             continue
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            out.append(DeviceStatus(name, DEVICES[name], True))
-            continue
-        detail = "tf.config.list_physical_devices('GPU') is empty"
-        if not tf.test.is_built_with_cuda():
-            detail += f"; this TensorFlow {tf.__version__} is built without CUDA"
-        out.append(DeviceStatus(name, DEVICES[name], False, "no GPU visible", detail))
+        out.append(DeviceStatus(name, DEVICES[name], False, "no GPU visible", no_gpu_detail()))
     return out
-
-
-def gpu_visible() -> bool:
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +123,7 @@ class PeakMemory:
             tf.config.experimental.reset_memory_stats("GPU:0")
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.host_peak_bytes = peak_rss_bytes()
         if self.device == "gpu":
             import tensorflow as tf
@@ -184,7 +172,13 @@ def tf_matmul_gflops(tf_device: str, n: int = MATMUL_N, chain: int = 4, repeats:
     return chain * matmul_flops(n) / best / 1e9
 
 
-def timed_call(fn) -> float:
+def timed_call(fn: Callable[[], object]) -> float:
+    """Wall time (s) of one call of ``fn``."""
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+__all__ = ["DEVICES", "GPU_MATMUL_N", "MATMUL_N", "DeviceStatus", "PeakMemory", "device_statuses",
+           "gpu_visible", "numpy_matmul_gflops", "peak_rss_bytes", "reset_peak_rss",
+           "tf_matmul_gflops", "timed_call"]

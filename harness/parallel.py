@@ -1,12 +1,15 @@
-"""Training runs in parallel processes: ``--jobs N`` of ``run``, ``gate --run`` and ``calibrate``.
+"""Many training runs at once: ``--jobs N`` and ``--cluster ADDRESS`` of ``run``, ``gate --run``
+and ``calibrate``.
 
-A matrix of (spec, seed) tasks is shared among ``N`` worker processes of the standard library's
-``concurrent.futures.ProcessPoolExecutor`` (spawned, since TensorFlow does not survive a fork),
-each with ``cores / N`` TensorFlow threads, so that small recurrent models, which keep two
-threads of one process only partly busy, fill the cores. Each worker keeps its compiled models
-across the seeds it runs (:class:`harness.build.CompiledModels`); with ``HARNESS_XLA_CACHE`` set,
-the workers share a persistent XLA cache (:mod:`harness.tfsetup`, off by default: why is there).
-With ``N = 1`` the tasks run in this process, one after the other, as before.
+An :class:`Engine` says where the runs go. By default a matrix of (spec, seed) tasks is shared
+among ``N`` worker processes of the standard library's ``concurrent.futures.ProcessPoolExecutor``
+(spawned, since TensorFlow does not survive a fork), each with ``cores / N`` TensorFlow threads,
+so that small recurrent models, which keep two threads of one process only partly busy, fill the
+cores. Each worker keeps its compiled models across the seeds it runs
+(:class:`harness.build.CompiledModels`); with ``HARNESS_XLA_CACHE`` set, the workers share a
+persistent XLA cache (:mod:`harness.tfsetup`, off by default: why is there). With ``N = 1`` the
+tasks run in this process, one after the other. With a cluster address they go to the workers of
+a Dask distributed cluster (:mod:`harness.cluster`).
 
 Every run writes its own run file (atomic writes, under the folder lock of :mod:`harness.runs`),
 exactly as a run in this process does; a seed is a seed wherever it runs.
@@ -14,29 +17,38 @@ exactly as a run in this process does; a seed is a seed wherever it runs.
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import HarnessError, TrainingError, UsageError, error_line
-from .verbosity import QUIET, say
+from .errors import HarnessError, UsageError
+from .tasks import Outcome, Task, execute, prepare_process, process_models, run_task
+from .verbosity import say
 
-if TYPE_CHECKING:  # pragma: no cover - the pipeline imports Keras; workers import it themselves
-    from .pipeline import RunOptions
+if TYPE_CHECKING:  # pragma: no cover
     from .result_types import RunResult
-    from .spec import Spec
 
 
 @dataclass(frozen=True)
-class Task:
-    """One training run: a spec, its options (schedule, data, out) and a seed."""
+class Engine:
+    """Where training runs go.
 
-    spec: Spec
-    options: RunOptions
-    seed: int
+    Attributes:
+        jobs: local worker processes (None: one per core, no more than there are tasks; 1: this
+            process, one run after the other).
+        cluster: the address of a Dask distributed scheduler (``tcp://host:8786``); when given,
+            ``jobs`` is not used.
+    """
+
+    jobs: int | None = None
+    cluster: str | None = None
+
+    def describe(self) -> str:
+        """The option that chose this engine, as a report quotes it (``--jobs 2``)."""
+        if self.cluster:
+            return f"--cluster {self.cluster}"
+        return f"--jobs {self.jobs}" if self.jobs else "--jobs one per core"
 
 
 class WorkerError(HarnessError):
@@ -55,20 +67,31 @@ def default_jobs(tasks: int) -> int:
     return max(1, min(cores(), tasks))
 
 
-def run_tasks(tasks: Sequence[Task], jobs: int | None = None,
+def run_tasks(tasks: Sequence[Task], engine: Engine | int | None = None,
               stream: TextIO | None = None) -> list[RunResult]:
-    """Run every task, ``jobs`` at a time, and return their results documents in task order.
+    """Run every task on ``engine`` (an int: that many local processes; None: one per core) and
+    return their results documents in task order.
 
-    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the others go on; any
-    other error stops the remaining tasks and is raised once the running ones have ended.
+    A seed whose loss turns NaN is recorded (status ``nan_loss``) and the others go on, as does
+    a run whose cluster worker was lost more often than the cluster retries it (recorded
+    ``failed``, with the epochs it finished); any other error stops the remaining tasks and is
+    raised once the running ones have ended (their run files are kept).
 
     Raises:
         UsageError: ``jobs`` below 1.
+        ClusterError: the cluster cannot be reached or a worker cannot train
+            (:mod:`harness.cluster`).
         HarnessError: the first error of a task (from a worker: :class:`WorkerError`, with the
             task's exit code).
     """
     stream = stream or sys.stdout
-    jobs = default_jobs(len(tasks)) if jobs is None else jobs
+    if not isinstance(engine, Engine):
+        engine = Engine(jobs=engine)
+    if engine.cluster:
+        from .cluster import run_on_cluster
+
+        return run_on_cluster(tasks, engine.cluster, stream)
+    jobs = default_jobs(len(tasks)) if engine.jobs is None else engine.jobs
     if jobs < 1:
         raise UsageError(f"--jobs: must be 1 or more, got {jobs}")
     if jobs == 1 or len(tasks) <= 1:
@@ -83,20 +106,7 @@ def _run_here(tasks: Sequence[Task], stream: TextIO) -> list[RunResult]:
     from .build import CompiledModels
 
     models = CompiledModels()
-    return [_run_one(task, stream, models) for task in tasks]
-
-
-def _run_one(task: Task, stream: TextIO, models: Any) -> RunResult:
-    from .pipeline import run_spec
-
-    options = dataclasses.replace(task.options, seed=task.seed)
-    try:
-        return run_spec(task.spec, options, stream, models)
-    except TrainingError as exc:
-        if exc.results is None or exc.results.status != "nan_loss":
-            raise
-        say(f"seed {task.seed}: {exc}", stream, at=QUIET)
-        return exc.results
+    return [run_task(task, stream, models) for task in tasks]
 
 
 def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[RunResult]:
@@ -109,7 +119,7 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[RunRe
     say(f"running {len(tasks)} run(s) in {jobs} processes, {threads} TensorFlow thread(s) "
         "each", stream)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(threads,))
+                               initializer=prepare_process, initargs=(threads,))
     results: list[RunResult | None] = [None] * len(tasks)
     try:
         futures = {pool.submit(_work, task): i for i, task in enumerate(tasks)}
@@ -118,10 +128,10 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, stream: TextIO) -> list[RunRe
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in done:
                 outcome = future.result()  # a worker that died raises BrokenProcessPool here
-                print(outcome["log"], end="", file=stream, flush=True)
-                if outcome["error"] is not None:
-                    raise WorkerError(outcome["error"], outcome["exit_code"])
-                results[futures[future]] = outcome["results"]
+                print(outcome.log, end="", file=stream, flush=True)
+                if outcome.error is not None:  # its run file is written: the worker is here
+                    raise WorkerError(outcome.error, outcome.exit_code)
+                results[futures[future]] = outcome.results
     except BaseException:
         _stop(pool)
         raise
@@ -156,36 +166,9 @@ def _stop(pool: Any, grace_s: float = 60.0) -> None:
 
 # --- in the worker process -------------------------------------------------------------------
 
-_MODELS: Any = None  # this worker's compiled models, kept across the tasks it runs
-
-
-def _start_worker(threads: int) -> None:
-    from .tfsetup import configure, import_quietly
-
-    configure(threads)
-    import_quietly()
-
-
-def _work(task: Task) -> dict[str, Any]:
+def _work(task: Task) -> Outcome:
     """Run one task in a worker; its printed lines and any error come back as text."""
-    global _MODELS
-    from .build import CompiledModels
-
-    if _MODELS is None:
-        _MODELS = CompiledModels()
-    from .signals import interrupt_on_signals
-
-    log = io.StringIO()
-    try:
-        with interrupt_on_signals():  # SIGTERM from the parent stops the run as Ctrl-C does
-            results = _run_one(task, log, _MODELS)
-    except HarnessError as exc:
-        return {"results": None, "log": log.getvalue(), "error": error_line(exc)[len("error: "):],
-                "exit_code": exc.exit_code}
-    except KeyboardInterrupt:
-        return {"results": None, "log": log.getvalue(), "error": "interrupted",
-                "exit_code": 130}
-    return {"results": results, "log": log.getvalue(), "error": None, "exit_code": 0}
+    return execute(task, process_models())
 
 
-__all__ = ["Task", "WorkerError", "default_jobs", "run_tasks"]
+__all__ = ["Engine", "Task", "WorkerError", "default_jobs", "run_tasks"]

@@ -14,9 +14,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from .result_types import RunLike, as_run
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    from numpy.typing import NDArray
+
+    # The values of one metric over seeds: a list, or an array (the power simulations' draws).
+    Values: TypeAlias = Sequence[float] | NDArray[np.float64]
 
 # metric -> (label with unit, +1 when higher is better / -1 when lower is better)
 METRICS: dict[str, tuple[str, int]] = {
@@ -36,8 +43,7 @@ def run_figures(results: RunLike, names: Sequence[str] = ()) -> dict[str, float 
     ``epoch_time_s`` is the median epoch time after the first (the first epoch includes tracing
     and XLA compilation, and only the first seed of a spec pays for it), or the only epoch's time.
     """
-    from .figures import figure
-    from .report import summary_figures
+    from .figures import figure, summary_figures
 
     results = as_run(results)
     figures = summary_figures(results)
@@ -122,14 +128,6 @@ def summarize(values: Sequence[float | None]) -> Summary | None:
     return Summary(vals, mean, std, float(low), float(high))
 
 
-def summarize_runs(runs: Sequence[RunLike]) -> dict[str, Summary | None]:
-    """:func:`summarize` of each metric of :func:`seed_metrics` over several runs."""
-    typed = [as_run(r) for r in runs]
-    metrics = seed_metrics(typed)
-    figures = [run_figures(r, list(metrics)) for r in typed]
-    return {m: summarize([f[m] for f in figures]) for m in metrics}
-
-
 @dataclass(frozen=True)
 class OneSided:
     """A one-sided p-value and the name of the test that gave it."""
@@ -138,7 +136,7 @@ class OneSided:
     test: str
 
 
-def one_sided_p(current: Sequence[float], baseline: Sequence[float],
+def one_sided_p(current: Values, baseline: Values,
                 alternative: Literal["less", "greater"]) -> OneSided:
     """p-value of "the current mean is ``alternative`` than the baseline mean" under noise.
 
@@ -174,7 +172,7 @@ def one_sided_p(current: Sequence[float], baseline: Sequence[float],
     return OneSided(float(p), "prediction t")
 
 
-def worse(current: Sequence[float], baseline: Sequence[float], alpha: float,
+def worse(current: Values, baseline: Values, alpha: float,
           higher_is_better: bool = True) -> bool:
     """The gate's test of one metric: is the current mean worse than the baseline's, at level
     ``alpha`` (one-sided :func:`one_sided_p`)? False when there are too few runs to tell."""
@@ -183,4 +181,4 @@ def worse(current: Sequence[float], baseline: Sequence[float], alpha: float,
 
 
 __all__ = ["METRICS", "Summary", "OneSided", "one_sided_p", "worse", "records_acc", "run_figures",
-           "seed_metrics", "summarize", "summarize_runs"]
+           "seed_metrics", "summarize"]

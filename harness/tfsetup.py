@@ -26,7 +26,7 @@ def xla_cache_folder() -> Path | None:
     lead to execution errors such as SIGILL", even on the machine that wrote it; a cache in a
     home folder shared by machines of other CPU models would risk exactly that.
     """
-    from .data.dataset import cache_root
+    from .data.cache import cache_root
 
     chosen = os.environ.get(XLA_CACHE_ENV)
     if not chosen or chosen == "0":

@@ -36,7 +36,7 @@ def history_key(log_name: str) -> str:
     """The history key of a Keras log name: ``acc`` for ``accuracy``, else the name."""
     return HISTORY_ALIASES.get(log_name, log_name)
 
-EXECUTION_MODES = {
+EXECUTION_MODES: dict[str, bool | str] = {
     # name -> jit_compile argument of model.compile
     "default": "auto",  # the Keras default (graph execution; XLA off for these models on TF)
     "xla": True,        # train and predict steps compiled with XLA
@@ -218,14 +218,16 @@ def _weights_not_finite(model: keras.Model) -> bool:
 def evaluate_model(model: keras.Model, spec: Spec, data: Dataset) -> dict[str, Any]:
     """Every evaluated metric on the test set (``loss``, ``acc``, ``mae``, ...; ``accuracy`` as
     ``acc``), its ``samples`` (25,000 reviews unless sliced) and wall time ``time_s``."""
+    train = spec.train
+    assert train is not None  # only a spec that trains is evaluated
     t0 = time.perf_counter()
     values = model.evaluate(
-        **data.evaluate_args(spec.train.batch_size), verbose=keras_verbose(), return_dict=True
+        **data.evaluate_args(train.batch_size), verbose=keras_verbose(), return_dict=True
     )
     values = {history_key(k): float(v) for k, v in values.items()}
     values = {k: values[k] for k in history_order(values)}
     return {
         **values,
-        "samples": data.test_samples(spec.train.batch_size),
+        "samples": data.test_samples(train.batch_size),
         "time_s": time.perf_counter() - t0,
     }

@@ -10,14 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT, TINY
 
 from harness.data.timeseries import JENA_COLUMNS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-TINY = DATA / "aclImdb_tiny"
 REAL_ARCHIVE = Path(
     os.environ.get("HARNESS_IMDB_DATA", ROOT.parent / "shared" / "datasets"
                    / "aclImdb_v1_labeled.tar.gz")
@@ -87,6 +85,14 @@ def harness(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def at_root(monkeypatch) -> Path:
+    """Run from the project's root: reports and verdicts name files relative to the working
+    directory. Modules whose every test needs it say ``pytest.mark.usefixtures("at_root")``."""
+    monkeypatch.chdir(ROOT)
+    return ROOT
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import DATA, GOOD, ROOT
 
 from harness.bench import (
     BenchOptions,
@@ -26,9 +27,6 @@ from harness.machine import device_statuses
 from harness.results import load_results
 from harness.spec import load_spec, parse_spec
 
-DATA = Path(__file__).resolve().parent / "data"
-TINY_SPEC = DATA / "specs" / "good_tiny.yaml"
-
 
 def _bench(out: Path, modes: tuple[str, ...]):
     arch_only = parse_spec({"name": "arch_only", "model": {"input": {"shape": [4]}, "layers": [
@@ -39,7 +37,7 @@ def _bench(out: Path, modes: tuple[str, ...]):
                            data=str(DATA / "aclImdb_tiny"),
                            out=str(out), reports=str(out / "none"))
     stream = io.StringIO()
-    results = run_bench([load_spec(TINY_SPEC), arch_only], options, stream)
+    results = run_bench([load_spec(GOOD), arch_only], options, stream)
     return results, out, stream.getvalue()
 
 
@@ -130,16 +128,16 @@ def test_results_record_paths_relative_to_the_project(bench_run, monkeypatch):
     tiny = results["specs"][0]
     for path in (tiny["path"], tiny["data"]["source"].partition(":")[2]):
         assert not Path(path).is_absolute() and "/work" not in path, path
-    monkeypatch.chdir(DATA.parent.parent)
-    assert portable_path(TINY_SPEC) == "tests/data/specs/good_tiny.yaml"
-    assert portable_source(f"archive:{DATA.parent.parent}/../shared/x/reviews.tar.gz") == \
+    monkeypatch.chdir(ROOT)
+    assert portable_path(GOOD) == "tests/data/specs/good_tiny.yaml"
+    assert portable_source(f"archive:{ROOT}/../shared/x/reviews.tar.gz") == \
         "archive:reviews.tar.gz"
     assert portable_source("folder:tests/data/aclImdb_tiny") == "folder:tests/data/aclImdb_tiny"
 
 
 def test_harness_and_plain_script_train_the_same_model_the_same_way():
     """Same seed, model, data and settings: identical weights after the warm-up epoch."""
-    spec = load_spec(TINY_SPEC)
+    spec = load_spec(GOOD)
     data = load_bench_data(spec, str(DATA / "aclImdb_tiny"), None, 2)
     (cpu,) = device_statuses(["cpu"])
     harness, plain = HarnessTraining(spec, data, "default", cpu), \
@@ -165,14 +163,14 @@ def test_harness_and_plain_script_train_the_same_model_the_same_way():
 
 
 def test_bench_command_refuses_an_unknown_device(capsys):
-    assert main(["bench", str(TINY_SPEC), "--devices", "cpu,tpu"]) == 2
+    assert main(["bench", str(GOOD), "--devices", "cpu,tpu"]) == 2
     err = capsys.readouterr().err
     assert err == "error: --devices: unknown device tpu; use a comma-separated list of cpu, gpu\n"
 
 
 def test_bench_refuses_more_training_reviews_than_the_data_has(capsys, tmp_path):
     tiny = DATA / "aclImdb_tiny"
-    assert main(["bench", str(TINY_SPEC), "--data", str(tiny), "--train-samples", "5",
+    assert main(["bench", str(GOOD), "--data", str(tiny), "--train-samples", "5",
                  "--devices", "cpu", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.endswith(
         f"error: --train-samples 5: folder:{tiny} has only 4 training reviews; pass at most 4 or "

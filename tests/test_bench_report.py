@@ -1,4 +1,4 @@
-"""harness.bench_report: the benchmark report from hand-written results and pytest-benchmark JSON,
+"""harness.bench.report: the benchmark report from hand-written results and pytest-benchmark JSON,
 pinned by a golden file and by the layout's rules (headline first and on one screen, one line per
 missing device, no absolute or outside paths, short lines, linear chart axes, one figure per
 measurement); a real pytest-benchmark JSON file round-trips into it."""
@@ -12,12 +12,12 @@ import shutil
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
+from support import DATA, ROOT
 
 from harness.bench import EPOCH_CLOCK
-from harness.bench_report import (
+from harness.bench.report import (
     MAX_LINE,
     bench_chart,
     chart_figure,
@@ -29,17 +29,14 @@ from harness.cli import main
 from harness.errors import ResultsError
 from harness.results import load_results, write_json_atomic
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = Path(__file__).resolve().parent / "data" / "bench"
+BENCH = DATA / "bench"
 PYTEST_JSON = "tests/data/bench/pytest_benchmark.json"  # as the report names it from the root
 # an absolute path (/work/..., /home/..., C:\...) anywhere in a line; not "a / b" or "x/y"
 ABSOLUTE = re.compile(r"(?<![\w.)\]])/(?:[\w.-]+/)+[\w.-]*|\b[A-Z]:\\")
 
 
-@pytest.fixture(autouse=True)
-def _at_the_root(monkeypatch):
-    """Reports name files relative to the working directory: run from the project's root."""
-    monkeypatch.chdir(ROOT)
+# Reports name files relative to the working directory: run from the project's root.
+pytestmark = pytest.mark.usefixtures("at_root")
 
 
 def _results():

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support import FACTORIES, SPECS
 
 from harness.build import build_model
 from harness.errors import SpecError
 from harness.spec import load_spec, parse_spec
-
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
-FACTORIES = Path(__file__).resolve().parent / "data" / "factories"
 
 
 def _factory_spec(target: str, **args) -> dict:

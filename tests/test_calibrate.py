@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
+from support import GOOD, ROOT
 
 from harness.calibrate import parse_duration, write_ci_section
 from harness.cli import main
 from harness.errors import SpecError, UsageError
 from harness.spec import load_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-TINY_SPEC = ROOT / "tests" / "data" / "specs" / "good_tiny.yaml"
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("1.5h", 5400),
@@ -33,7 +30,7 @@ def test_bad_durations(text):
 def test_calibrate_chooses_records_reports_and_writes_the_ci_section(tiny_folder, tmp_path,
                                                                     capsys):
     spec = tmp_path / "tiny.yaml"
-    shutil.copy(TINY_SPEC, spec)
+    shutil.copy(GOOD, spec)
     baseline = tmp_path / "baseline"
     code = main(["calibrate", str(spec), "--budget", "30s", "--baseline", str(baseline),
                  "--data", str(tiny_folder), "--pilot-seeds", "2", "--baseline-seeds", "4",

@@ -8,12 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import RESULTS, ROOT, SPECS, TINY
 
 from harness.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
-TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
 
 
 def _harness(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -102,8 +99,6 @@ def test_tiny_run_end_to_end(tmp_path, capsys):
 
 
 # --- harness report on bad results files ------------------------------------------------------
-
-RESULTS = Path(__file__).resolve().parent / "data" / "results"
 
 
 @pytest.mark.parametrize(("name", "message"), [

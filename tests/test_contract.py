@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from support import ROOT, SPECS
 
 from harness.contract import CHECKS, check_data
 from harness.data import ImdbData
 from harness.errors import DataError
 from harness.spec import load_spec, parse_spec
-
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
 
 
 def _spec(**data):
@@ -43,7 +40,7 @@ def test_front_padded_data_passes():
 
 
 def test_checks_that_do_not_apply_say_so():
-    doc = load_spec(Path(__file__).resolve().parent.parent / "specs" / "imdb_dense_baseline.yaml")
+    doc = load_spec(ROOT / "specs" / "imdb_dense_baseline.yaml")
     multi_hot = np.zeros((2, 10000), np.float32)
     multi_hot[:, [1, 5]] = 1
     data = ImdbData(multi_hot, np.array([0, 1], np.float32), multi_hot,
@@ -129,7 +126,7 @@ def test_every_problem_is_listed():
 def test_real_reviews_meet_the_books_contract(real_archive):
     from harness.data import load_imdb
 
-    spec = load_spec(Path(__file__).resolve().parent.parent / "specs" / "imdb_lstm.yaml")
+    spec = load_spec(ROOT / "specs" / "imdb_lstm.yaml")
     rows = check_data(spec, load_imdb(spec.data, real_archive))
     assert all(r["ok"] for r in rows)
 

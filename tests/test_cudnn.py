@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support import ROOT, SPECS
 
 from harness.cudnn import cudnn_eligibility, kernel_in_use
 from harness.spec import load_spec, parse_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
 
 
 def _spec(rnn: dict, mask_zero: bool = False, padding: str = "pre"):

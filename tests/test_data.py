@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import SPECS, TINY
 
 from harness.data import DATA_ENV, load_imdb, load_imdb_test_head, tokenize
 from harness.errors import DataError
 from harness.spec import ImdbDataSpec
-
-TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
 
 # Training counts in tests/data/aclImdb_tiny: good 4, a 3, movie 3, bad 2, then one each,
 # ranked alphabetically: acting, and, boring, cast, don't, dull, fine, fun, it, watch.
@@ -160,12 +159,12 @@ def test_second_load_comes_from_the_cache(tiny_archive, tmp_path, monkeypatch):
     first = load_imdb(_spec(), tiny_archive, cache_dir=cache)
     files = list(cache.glob("imdb-*.npz"))
     assert len(files) == 1
-    import harness.data.imdb as data_module
+    import harness.data.reviews as reviews
 
     def no_reading(path):
         raise AssertionError("the archive was read again instead of the cache")
 
-    monkeypatch.setattr(data_module, "_read_reviews", no_reading)
+    monkeypatch.setattr(reviews, "read_reviews", no_reading)
     second = load_imdb(_spec(), tiny_archive, cache_dir=cache)
     np.testing.assert_array_equal(first.x_train, second.x_train)
 
@@ -189,6 +188,33 @@ def test_changed_archive_is_not_served_stale(tmp_path):
     after = load_imdb(_spec(), folder, cache_dir=cache)
     assert before.checksum != after.checksum
     assert [1, 4, 4, 4] in [[int(v) for v in r if v] for r in after.x_test]
+
+
+def test_the_cache_folder_is_harness_cache_dir(tiny_folder, tmp_path, monkeypatch):
+    from harness.data.cache import cache_root
+
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root(None) == tmp_path / "mine"
+    assert cache_root(tmp_path / "given") == tmp_path / "given"  # cache_dir= wins over both
+    load_imdb(_spec(), tiny_folder)
+    assert len(list((tmp_path / "mine").glob("imdb-*.npz"))) == 1
+    assert not (tmp_path / "xdg").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_CACHE_HOME is the Linux convention")
+def test_without_harness_cache_dir_the_cache_is_the_users_xdg_cache(tiny_folder, tmp_path,
+                                                                     monkeypatch):
+    from harness.data.cache import cache_root
+
+    monkeypatch.delenv("HARNESS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root(None) == tmp_path / "xdg" / "keras-harness"
+    load_imdb(_spec(), tiny_folder)
+    assert len(list((tmp_path / "xdg" / "keras-harness").glob("imdb-*.npz"))) == 1
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_root(None) == tmp_path / "home" / ".cache" / "keras-harness"  # as before
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import DATA
 
 from harness.contract import check_data
 from harness.data import SOURCES, load_data
 from harness.errors import DataError
 from harness.spec import load_spec, parse_spec
 
-DATA = Path(__file__).resolve().parent / "data"
 ARRAYS = DATA / "arrays"
 SPEC = DATA / "specs" / "good_arrays_tiny.yaml"
 

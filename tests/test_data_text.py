@@ -17,10 +17,10 @@ br 5, boring 6, and 7, dull 8, don't 9, watch 10, it 11, acting 12, fun 13, cast
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import DATA, ROOT
 
 from harness.contract import check_data
 from harness.data import (
@@ -36,7 +36,6 @@ from harness.data import (
 from harness.errors import DataError
 from harness.spec import ImdbTextDataSpec, load_spec, parse_spec
 
-DATA = Path(__file__).resolve().parent / "data"
 GLOVE = DATA / "glove"
 WORD_INDEX = {"good": 1, "a": 2, "movie": 3, "bad": 4, "br": 5, "boring": 6, "and": 7,
               "dull": 8, "don't": 9, "watch": 10, "it": 11, "acting": 12, "fun": 13,
@@ -129,12 +128,12 @@ def test_archive_and_cache_give_the_same_data(tiny_archive, tiny_folder, tmp_pat
     cache = tmp_path / "cache"
     first = load_imdb_text(_spec(), tiny_archive, cache_dir=cache)
     assert len(list(cache.glob("imdb_text-*.npz"))) == 1
-    import harness.data.imdb as imdb
+    import harness.data.reviews as reviews
 
     def no_reading(path):
         raise AssertionError("the archive was read again instead of the cache")
 
-    monkeypatch.setattr(imdb, "_read_reviews", no_reading)
+    monkeypatch.setattr(reviews, "read_reviews", no_reading)
     again = load_imdb_text(_spec(), tiny_archive, cache_dir=cache)
     np.testing.assert_array_equal(first.x_train, again.x_train)
     np.testing.assert_array_equal(first.x_test, again.x_test)
@@ -167,8 +166,7 @@ def test_validation_samples_and_validation_split_conflict(tiny_folder):
 @pytest.mark.slow
 def test_real_reviews_give_the_notebooks_vocabulary(real_archive):
     # Notebook 6.1 printed "Found 88582 unique tokens." and data tensor (25000, 100).
-    spec = load_spec(Path(__file__).resolve().parent.parent / "specs"
-                     / "imdb_text_glove_frozen.yaml")
+    spec = load_spec(ROOT / "specs" / "imdb_text_glove_frozen.yaml")
     data = load_data(spec, real_archive)
     assert len(data.word_index) == 88582
     assert data.x_train.shape == (200, 100) and data.x_val.shape == (10000, 100)

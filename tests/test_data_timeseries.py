@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import DATA
 
 from harness.contract import check_data
 from harness.data import JENA_ENV, JENA_URL, load_data
 from harness.errors import DataError
 from harness.spec import parse_spec
 
-DATA = Path(__file__).resolve().parent / "data"
 ROWS = 3000  # the rows of conftest.jena_csv
 LOOKBACK, STEP, DELAY, BATCH = 60, 6, 12, 16
 TRAIN, VAL, TEST = (0, 1500), (1501, 2200), (2201, None)

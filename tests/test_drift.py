@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from support import GATE, GATE_SPEC
 
 from harness.cli import main
 from harness.history import open_store
 from harness.results import load_results
 
-GATE = Path("tests/data/gate")
-SPEC = Path("tests/data/specs/good_gate.yaml")
 REF = "ab12cd34" * 5  # the commit the reference runs were recorded at (not in this repository)
 
 
@@ -31,7 +30,7 @@ def reference_store(tmp_path):
 
 
 def _gate(results: str, verdict: Path, *args: str) -> int:
-    return main(["gate", str(SPEC), "--baseline", str(GATE / "baseline"), "--results",
+    return main(["gate", str(GATE_SPEC), "--baseline", str(GATE / "baseline"), "--results",
                  str(GATE / results), "--verdict", str(verdict), *args])
 
 

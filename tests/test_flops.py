@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support import ROOT, SPECS
 
 from harness.flops import TRAIN_FACTOR, matmul_flops, model_flops
 from harness.spec import load_spec, parse_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
 
 
 def _spec(layers, input_shape=(None,), maxlen=500, representation="sequences"):

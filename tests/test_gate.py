@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import GATE, GATE_SPEC, ROOT
 
+from harness.ci_run import fresh_seeds
 from harness.cli import main
 from harness.errors import UsageError
 from harness.gate import (
@@ -22,22 +24,16 @@ from harness.gate import (
     StuckAtChance,
     compare,
     differences,
-    fresh_seeds,
     judge,
     load_run_files,
     make_groups,
 )
 from harness.spec import load_spec
 
-ROOT = Path(__file__).resolve().parent.parent
-GATE = Path("tests/data/gate")  # relative: the golden verdict shows these paths
-SPEC = Path("tests/data/specs/good_gate.yaml")
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "epoch_time_s")
 
 
-@pytest.fixture(autouse=True)
-def _in_root(monkeypatch):
-    monkeypatch.chdir(ROOT)
+pytestmark = pytest.mark.usefixtures("at_root")  # GATE and GATE_SPEC are relative to it
 
 
 def _runs(name: str) -> list[dict]:
@@ -46,7 +42,7 @@ def _runs(name: str) -> list[dict]:
 
 
 def _group(name: str, runs: list[dict] | None = None):
-    groups, not_comparable = make_groups(runs or _runs(name), [load_spec(SPEC)],
+    groups, not_comparable = make_groups(runs or _runs(name), [load_spec(GATE_SPEC)],
                                          GATE / "baseline")
     # The fixtures carry good_gate.yaml's spec hash: after an edit of its model, data or train
     # section, put the new hash (and section hashes) into every tests/data/gate/*/runs/*.json.
@@ -116,7 +112,8 @@ def test_another_machine_is_compared_on_accuracy_and_named():
 
 
 def test_runs_of_another_spec_version_are_not_gated():
-    groups, not_comparable = make_groups(_runs("other_spec"), [load_spec(SPEC)], GATE / "baseline")
+    groups, not_comparable = make_groups(_runs("other_spec"), [load_spec(GATE_SPEC)],
+                                         GATE / "baseline")
     assert groups == []
     assert not_comparable == ["gate_rnn: 3 run(s) made with another version of "
                               "tests/data/specs/good_gate.yaml (data section changed): not "
@@ -179,7 +176,7 @@ def test_curve_check_needs_two_baseline_runs():
 
 
 def test_fresh_seeds_follow_the_baseline():
-    spec = load_spec(SPEC)
+    spec = load_spec(GATE_SPEC)
     assert fresh_seeds(spec, 3, GATE / "baseline") == [5, 6, 7]
     assert fresh_seeds(spec, 2, GATE / "nowhere") == [0, 1]
     assert fresh_seeds(spec, 2, GATE / "baseline", start=10) == [10, 11]
@@ -201,7 +198,7 @@ def test_results_of_a_spec_not_given_is_a_usage_error():
 
 
 def _gate(*args: str) -> int:
-    return main(["gate", str(SPEC), "--baseline", str(GATE / "baseline"), *args])
+    return main(["gate", str(GATE_SPEC), "--baseline", str(GATE / "baseline"), *args])
 
 
 def test_gate_regression_exits_1_and_writes_the_golden_verdict(tmp_path, capsys):
@@ -233,7 +230,7 @@ def test_gate_passes_exit_0(folder, tmp_path, capsys):
      "--baseline nowhere: no such folder"),
 ])
 def test_gate_usage_errors_exit_2(args, message, tmp_path, capsys):
-    code = main(["gate", str(SPEC), "--verdict", str(tmp_path / "v.md"), *args,
+    code = main(["gate", str(GATE_SPEC), "--verdict", str(tmp_path / "v.md"), *args,
                  *([] if "--baseline" in args else ["--baseline", str(GATE / "baseline")])])
     err = capsys.readouterr().err
     assert code == 2
@@ -244,7 +241,7 @@ def test_gate_usage_errors_exit_2(args, message, tmp_path, capsys):
 def test_gate_on_stored_results_does_not_import_tensorflow(tmp_path):
     code = (
         "import sys\nfrom harness.cli import main\n"
-        f"main(['gate', {str(SPEC)!r}, '--results', {str(GATE / 'same')!r}, '--baseline', "
+        f"main(['gate', {str(GATE_SPEC)!r}, '--results', {str(GATE / 'same')!r}, '--baseline', "
         f"{str(GATE / 'baseline')!r}, '--verdict', {str(tmp_path / 'v.md')!r}])\n"
         "print('HEAVY', [m for m in ('tensorflow', 'keras') if m in sys.modules])\n"
     )
@@ -298,20 +295,20 @@ def test_a_verdict_path_that_cannot_be_written_stops_the_gate_before_training(tm
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     out = tmp_path / "out"
-    code = main(["gate", str(SPEC), "--run", "--data", "tests/data/aclImdb_tiny", "--out",
+    code = main(["gate", str(GATE_SPEC), "--run", "--data", "tests/data/aclImdb_tiny", "--out",
                  str(out), "--verdict", str(blocker / "v.md")])
     assert code == 2
     assert capsys.readouterr().err == (f"error: {blocker}: cannot be an output folder: "
                                        f"{blocker} is a file, not a folder; pass --verdict FILE\n")
     assert not out.exists()  # nothing trained
-    assert main(["gate", str(SPEC), "--results", str(GATE / "same"), "--verdict",
+    assert main(["gate", str(GATE_SPEC), "--results", str(GATE / "same"), "--verdict",
                  str(tmp_path)]) == 2
     assert f"--verdict {tmp_path}: is a folder" in capsys.readouterr().err
 
 
 def test_specs_without_a_ci_section_are_listed_as_not_gated(tmp_path, capsys):
     verdict = tmp_path / "v.md"
-    assert main(["gate", str(SPEC), "specs/notebook_simple_rnn.yaml", "specs/imdb_gru.yaml",
+    assert main(["gate", str(GATE_SPEC), "specs/notebook_simple_rnn.yaml", "specs/imdb_gru.yaml",
                  "--results", str(GATE / "same"), "--baseline", str(GATE / "baseline"),
                  "--verdict", str(verdict)]) == 0
     text = verdict.read_text()
@@ -343,14 +340,14 @@ def test_a_gated_metric_without_a_comparable_baseline_exits_3(folder, why, tmp_p
 def test_an_empty_baseline_is_no_pass_unless_allowed_and_then_said_loudly(tmp_path, capsys):
     empty = tmp_path / "baseline"
     (empty / "gate_rnn" / "runs").mkdir(parents=True)
-    args = ["gate", str(SPEC), "--results", str(GATE / "same"), "--baseline", str(empty),
+    args = ["gate", str(GATE_SPEC), "--results", str(GATE / "same"), "--baseline", str(empty),
             "--verdict", str(tmp_path / "v.md")]
     assert main(args) == 3
     text = (tmp_path / "v.md").read_text()
     assert text.startswith("# Accuracy gate: NO BASELINE for gate_rnn (best val_acc, final "
                            "val_acc, test acc, epoch time (s)): no baseline: no complete runs in "
                            f"{empty / 'gate_rnn' / 'runs'}; remedy: harness calibrate "
-                           f"{SPEC}"), text
+                           f"{GATE_SPEC}"), text
     capsys.readouterr()
     assert main([*args, "--allow-missing-baseline"]) == 0
     out, err = capsys.readouterr()
@@ -404,7 +401,7 @@ def test_a_machine_kind_that_shifts_the_baseline_is_a_finding_and_judged_per_kin
     folder.mkdir(parents=True)
     for i, run in enumerate(base + _other_kind(base, "Other CPU", 0.05)):
         (folder / f"{i}.json").write_text(json.dumps(run))
-    groups, _ = make_groups(_runs("same"), [load_spec(SPEC)], tmp_path)
+    groups, _ = make_groups(_runs("same"), [load_spec(GATE_SPEC)], tmp_path)
     group = groups[0]
     assert len(group.baseline) == 5  # this machine kind's runs only
     assert all(r.environment.cpu.model == "Test CPU" for r in group.baseline)
@@ -416,7 +413,7 @@ def test_a_machine_kind_that_shifts_the_baseline_is_a_finding_and_judged_per_kin
     # no shift: all ten are used, and the other kind is listed as an environment difference
     for i, run in enumerate(_other_kind(base, "Other CPU", 0.0)):
         (folder / f"{5 + i}.json").write_text(json.dumps(run))
-    group = make_groups(_runs("same"), [load_spec(SPEC)], tmp_path)[0][0]
+    group = make_groups(_runs("same"), [load_spec(GATE_SPEC)], tmp_path)[0][0]
     assert len(group.baseline) == 10 and not group.notes
     assert group.environment == ["device: CPU Test CPU (2 cores) here; baseline CPU Other CPU "
                                  "(2 cores) (5 runs), CPU Test CPU (2 cores) (5 runs)"]
@@ -428,7 +425,7 @@ def test_a_gated_metric_that_cannot_be_tested_is_not_a_pass(tmp_path):
     (one / "seed0.json").write_text((GATE / "baseline" / "gate_rnn" / "runs" / "seed0.json")
                                     .read_text())
     verdict = tmp_path / "v.md"
-    code = main(["gate", str(SPEC), "--results", str(GATE / "same" / "runs" / "seed5.json"),
+    code = main(["gate", str(GATE_SPEC), "--results", str(GATE / "same" / "runs" / "seed5.json"),
                  "--baseline", str(tmp_path / "one"), "--verdict", str(verdict)])
     text = verdict.read_text()
     assert code == 3, text
@@ -443,7 +440,7 @@ def test_a_gated_metric_that_cannot_be_tested_is_not_a_pass(tmp_path):
     ("{tmp}/v.json", "the verdict is Markdown; a .json path looks like a results file"),
 ])
 def test_a_verdict_path_that_is_no_markdown_file_is_refused(target, message, tmp_path, capsys):
-    code = main(["gate", str(SPEC), "--results", str(GATE / "same"), "--baseline",
+    code = main(["gate", str(GATE_SPEC), "--results", str(GATE / "same"), "--baseline",
                  str(GATE / "baseline"), "--verdict", target.format(tmp=tmp_path)])
     assert code == 2 and message in capsys.readouterr().err
     assert Path("/dev/null").is_char_device()
@@ -451,7 +448,7 @@ def test_a_verdict_path_that_is_no_markdown_file_is_refused(target, message, tmp
 
 def test_gated_specs_without_results_are_named(tmp_path):
     verdict = tmp_path / "v.md"
-    main(["gate", str(SPEC), "specs/imdb_lstm.yaml", "--results", str(GATE / "same"),
+    main(["gate", str(GATE_SPEC), "specs/imdb_lstm.yaml", "--results", str(GATE / "same"),
           "--baseline", str(GATE / "baseline"), "--verdict", str(verdict)])
     assert "- imdb_lstm (specs/imdb_lstm.yaml): gated, but no results of it among those given: " \
            "not judged" in verdict.read_text()
@@ -479,11 +476,11 @@ def test_the_verdict_names_specs_and_baselines_relative_to_the_project(tmp_path,
     # given as absolute paths under the working directory (as tox -e gate gives them), the
     # verdict still names them relative to it: no machine path in a committed verdict
     verdict = tmp_path / "v.md"
-    assert main(["gate", str(ROOT / SPEC), str(ROOT / "specs/imdb_gru.yaml"), "--results",
+    assert main(["gate", str(ROOT / GATE_SPEC), str(ROOT / "specs/imdb_gru.yaml"), "--results",
                  str(ROOT / GATE / "same"), "--baseline", str(ROOT / GATE / "baseline"),
                  "--verdict", str(verdict)]) == 0
     text = verdict.read_text()
-    assert f"({SPEC}: ci.band)" in text
+    assert f"({GATE_SPEC}: ci.band)" in text
     assert "- imdb_gru (specs/imdb_gru.yaml): no ci section, not gated" in text
     assert str(ROOT) not in text
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import BASELINE, ROOT
 
 from harness.cli import main
 from harness.comparable import device_of
@@ -27,9 +28,6 @@ from harness.results import shown_path
 from harness.spec import discover_specs, load_specs
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "reports" / "baseline"
 
 
 def _gate(specs: list[Path], archive: Path, out: Path, verdict: Path, *extra: str) -> str:

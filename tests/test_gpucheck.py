@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 from harness import gpucheck
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_step_names_files_that_exist():

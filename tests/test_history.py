@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
+from support import BASELINE, ROOT
 
 from harness.cli import main
 from harness.history.trend import build_series, confidence_interval
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "reports" / "baseline"
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import REPORTS
 
 from harness.errors import HarnessError, UsageError, error_line
 from harness.history import (
@@ -34,8 +35,6 @@ from harness.history import (
 from harness.results import load_results
 from harness.stats import run_figures
 
-ROOT = Path(__file__).resolve().parent.parent
-REPORTS = ROOT / "reports"
 LSTM_RUNS = sorted((REPORTS / "baseline" / "imdb_lstm" / "runs").glob("*.json"))[:3]
 RNN_RUNS = sorted((REPORTS / "baseline" / "imdb_simple_rnn" / "runs").glob("*.json"))[:2]
 BENCH = REPORTS / "bench" / "results.json"

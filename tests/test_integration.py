@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from support import ROOT
 
 from harness.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_one_epoch_on_real_reviews(real_archive, tmp_path, capsys):

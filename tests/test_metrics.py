@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support import RESULTS, SPECS, run_on_tiny
 
 from harness.figures import band_value, figure, history_order, reference_run
 from harness.pipeline import _finished_epochs, band_verdict
@@ -24,14 +25,7 @@ from harness.report import (
 from harness.results import load_results
 from harness.spec import Band
 
-DATA = Path(__file__).resolve().parent / "data"
-SPECS = DATA / "specs"
-TINY = DATA / "aclImdb_tiny"
-SMALL = DATA / "results" / "small.json"
-
-
-def _run(harness, spec: Path, out: Path, *extra):
-    return harness("run", spec, "--data", TINY, "--out", out, "--mode", "default", *extra)
+SMALL = RESULTS / "small.json"
 
 
 def _results(out: Path, name: str) -> dict:
@@ -43,7 +37,7 @@ def _results(out: Path, name: str) -> dict:
 
 def test_a_spec_without_metrics_trains_and_reports_loss_only(harness, tmp_path):
     out = tmp_path / "out"
-    result = _run(harness, SPECS / "good_tiny_loss_only.yaml", out)
+    result = run_on_tiny(harness, SPECS / "good_tiny_loss_only.yaml", out)
     assert result.code == 0, result.err
     epochs = [ln for ln in result.out.splitlines() if ln.startswith(("epoch ", "test: "))]
     assert len(epochs) == 3 and epochs[1].startswith("epoch 2/2  loss ")
@@ -82,7 +76,7 @@ def test_a_lower_is_better_band_that_is_missed(harness, tmp_path):
         "band: {metric: best_val_loss, low: 0.0, high: 10.0}",
         "band: {metric: best_val_loss, low: 0.0, high: 0.01}"))
     out = tmp_path / "out"
-    result = _run(harness, spec, out)
+    result = run_on_tiny(harness, spec, out)
     assert result.code == 1
     doc = _results(out, "tiny_loss_only")
     assert doc["band"]["verdict"] == "fail"
@@ -94,7 +88,7 @@ def test_a_lower_is_better_band_that_is_missed(harness, tmp_path):
 
 def test_metrics_other_than_accuracy_are_recorded_under_their_keras_names(harness, tmp_path):
     out = tmp_path / "out"
-    result = _run(harness, SPECS / "good_tiny_metrics.yaml", out)
+    result = run_on_tiny(harness, SPECS / "good_tiny_metrics.yaml", out)
     assert result.code == 0, result.err
     assert "  binary_accuracy " in result.out and "  val_mae " in result.out
     assert "test: loss " in result.out and " mae " in result.out

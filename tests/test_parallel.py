@@ -7,14 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from support import GOOD
 
 from harness.cli import main
 from harness.parallel import Task, WorkerError, run_tasks
 from harness.pipeline import RunOptions
 from harness.spec import load_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-TINY_SPEC = ROOT / "tests" / "data" / "specs" / "good_tiny.yaml"
 
 
 def _histories(folder: Path) -> dict[int, dict]:
@@ -25,7 +23,7 @@ def _histories(folder: Path) -> dict[int, dict]:
 def test_two_processes_give_the_runs_of_one(tiny_folder, tmp_path, capsys):
     # (not --deterministic: op determinism stays on in this process and turns XLA off for the
     # tests that follow; one seed of this model repeats exactly on one machine with XLA anyway)
-    common = ["run", str(TINY_SPEC), "--data", str(tiny_folder), "--seed", "0", "--seeds", "3"]
+    common = ["run", str(GOOD), "--data", str(tiny_folder), "--seed", "0", "--seeds", "3"]
     assert main([*common, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
     assert "running 3 run(s) in 2 processes, 1 TensorFlow thread(s) each" in \
         capsys.readouterr().out
@@ -36,10 +34,10 @@ def test_two_processes_give_the_runs_of_one(tiny_folder, tmp_path, capsys):
 
 
 def test_an_error_in_a_worker_is_one_line_with_its_exit_code(tmp_path):
-    spec = load_spec(TINY_SPEC)
+    spec = load_spec(GOOD)
     options = RunOptions(data=str(tmp_path / "missing"), out=str(tmp_path / "out"))
     with pytest.raises(WorkerError) as caught:
-        run_tasks([Task(spec, options, 0), Task(spec, options, 1)], jobs=2)
+        run_tasks([Task(spec, options, 0), Task(spec, options, 1)], 2)
     assert caught.value.exit_code == 1
     message = str(caught.value)
     assert "missing" in message and "\n" not in message
@@ -47,5 +45,5 @@ def test_an_error_in_a_worker_is_one_line_with_its_exit_code(tmp_path):
 
 def test_jobs_must_be_positive(capsys):
     with pytest.raises(SystemExit):
-        main(["run", str(TINY_SPEC), "--jobs", "0"])
+        main(["run", str(GOOD), "--jobs", "0"])
     assert "--jobs: must be a positive integer, got '0'" in capsys.readouterr().err

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
+from support import CATALOG, ROOT, SPECS, TINY
 
 from harness import parity
 from harness.build import build_model
@@ -14,9 +13,6 @@ from harness.cli import main
 from harness.errors import ArchitectureMismatch, UsageError
 from harness.spec import load_spec, parse_spec
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
-TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
 ATOL = 1e-5
 BATCH, TIMESTEPS, FEATURES, UNITS = 3, 7, 5, 4
 
@@ -473,9 +469,6 @@ def test_open_length_grows_until_every_layer_fits():
     assert parity.random_inputs(spec, timesteps=50).shape == (4, 50, 14)
     assert parity.random_inputs(load_spec(ROOT / "specs" / "jena_dense.yaml")).shape == (
         4, 240, 14)
-
-
-CATALOG = sorted((ROOT / "specs").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", CATALOG, ids=[p.stem for p in CATALOG])

@@ -11,12 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_spec import BAD_SPECS
-
-DATA = Path(__file__).resolve().parent / "data"
-SPECS = DATA / "specs"
-TINY = DATA / "aclImdb_tiny"
-GOOD = SPECS / "good_tiny.yaml"
+from support import BAD_SPECS, GOOD, ROOT, SPECS, TINY
 
 
 def _run(harness, spec, out, *extra):
@@ -308,8 +303,7 @@ def test_tensorflow_error_in_training(harness, tmp_path, monkeypatch):
 
 
 def test_results_name_files_relative_to_the_project_or_by_name(harness, tmp_path, monkeypatch):
-    root = Path(__file__).resolve().parent.parent
-    monkeypatch.chdir(root)
+    monkeypatch.chdir(ROOT)
     outside = tmp_path / "datasets" / "reviews"  # data outside the project
     shutil.copytree(TINY, outside)
     inside = _run(harness, GOOD.resolve(), tmp_path / "out", "--mode", "default")
@@ -323,7 +317,7 @@ def test_results_name_files_relative_to_the_project_or_by_name(harness, tmp_path
     assert doc["options"]["data"] == "reviews"
     assert doc["data"]["source"] == "folder:reviews" and len(doc["data"]["checksum"]) == 64
     assert doc["data"]["x_dtype"] == "int32"
-    assert str(tmp_path) not in text and str(root) not in text
+    assert str(tmp_path) not in text and str(ROOT) not in text
     report = (tmp_path / "out" / "tiny_rnn" / "report.md").read_text()
     assert str(tmp_path) not in report and "input dtype `int32`" in report
     # data inside the project (the first run): relative to it

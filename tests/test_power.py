@@ -3,10 +3,9 @@ its false-alarm rate on normal draws and on the committed baseline runs."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from support import ROOT
 
 from harness.power import (
     detectable_effect,
@@ -14,8 +13,6 @@ from harness.power import (
     pooled_std,
     simulate,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_detectable_effect_is_caught_four_times_in_five():

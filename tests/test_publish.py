@@ -14,14 +14,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from support import REPORTS, ROOT
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, NoHistory
 from harness.history import StoreError, open_store
-from harness.history.command import NoHistory
 from harness.history.publish import PublishError, add_parser, publish, sparkline
 
-ROOT = Path(__file__).resolve().parent.parent
-REPORTS = ROOT / "reports"
 SPECS = ("imdb_lstm", "imdb_simple_rnn", "imdb_dense_baseline")
 ODD = "x<b>&\"y'"  # a spec name that must come out as text, never as markup
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import DATA, ROOT
 
 from harness.pytest_plugin import is_spec_path
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
 
 DENSE = """\
 name: tiny_dense

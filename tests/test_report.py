@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
+
+from support import RESULTS
 
 from harness.report import render_report, summary_figures, write_report
 from harness.results import load_results
-
-RESULTS = Path(__file__).resolve().parent / "data" / "results"
 
 
 def test_report_matches_the_golden_file():

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from support import RESULTS, ROOT
 
 from harness.errors import ResultsError
 from harness.result_types import BenchResult, RunResult, VerdictDocument
 from harness.results import SCHEMA_VERSION, load_results, load_run
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "tests" / "data" / "results"
+
 def _kind(path: Path) -> str | None:
     return json.loads(path.read_text()).get("kind")
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+import subprocess
+import sys
+import time
 
 import pytest
+from support import RESULTS
 
 from harness.errors import ResultsError
 from harness.results import SCHEMA_VERSION, load_results, write_json_atomic
-
-RESULTS = Path(__file__).resolve().parent / "data" / "results"
 
 
 def test_round_trip(tmp_path):
@@ -142,3 +143,65 @@ def test_schema_1_paths_are_upgraded_on_load(tmp_path, monkeypatch):
     # what the gate compares is untouched: spec hash, schedule, data checksum
     assert identity(results) == identity(doc)
 
+
+
+# --- the folder lock ---------------------------------------------------------------------------
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from harness.results import folder_lock
+folder, seconds = Path(sys.argv[1]), float(sys.argv[2])
+with folder_lock(folder):
+    (folder / "held").touch()
+    time.sleep(seconds)
+    (folder / "released").touch()  # still inside the lock: a waiter must see it
+"""
+
+
+def _hold_lock(folder, seconds: float) -> subprocess.Popen:
+    """Another process holding ``folder``'s lock for ``seconds``, once it has taken it."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(folder), str(seconds)])
+    deadline = time.monotonic() + 60
+    while not (folder / "held").exists():
+        assert holder.poll() is None and time.monotonic() < deadline, "the holder never locked"
+        time.sleep(0.02)
+    return holder
+
+
+def test_the_folder_lock_makes_a_second_process_wait_its_turn(tmp_path):
+    from harness.results import LOCK_NAME, folder_lock
+
+    holder = _hold_lock(tmp_path, 1.0)
+    try:
+        with folder_lock(tmp_path):
+            assert (tmp_path / "released").exists()  # the holder finished before we got in
+    finally:
+        assert holder.wait(timeout=60) == 0
+    assert (tmp_path / LOCK_NAME).is_file()
+
+
+def test_a_lock_held_too_long_is_one_line_naming_the_folder(tmp_path):
+    from harness.results import folder_lock
+
+    holder = _hold_lock(tmp_path, 30.0)
+    try:
+        with pytest.raises(ResultsError) as err, folder_lock(tmp_path, timeout_s=0.2):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert str(err.value) == (
+        f"{tmp_path}: another process has held its lock (.harness.lock) for over 0.2 s; wait "
+        "for that harness process to finish, or stop it, and run again")
+    with folder_lock(tmp_path, timeout_s=5):  # the OS let go of the killed holder's lock
+        pass
+
+
+def test_a_folder_that_cannot_be_made_cannot_be_locked(tmp_path):
+    from harness.results import folder_lock
+
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ResultsError, match=r"file/sub: cannot lock the folder \("), \
+            folder_lock(tmp_path / "file" / "sub"):
+        pass

@@ -13,14 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import DATA, GOOD, ROOT, TINY
 
 from harness.runs import RunFile, find_resumable, run_summaries
 from harness.spec import load_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-GOOD = DATA / "specs" / "good_tiny.yaml"
-TINY = DATA / "aclImdb_tiny"
 
 
 def _stop_mid_epoch(monkeypatch, epoch: int, signum: int) -> None:

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import SPECS, TINY
 
 from harness.cli import main
-
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
-TINY = Path(__file__).resolve().parent / "data" / "aclImdb_tiny"
 
 
 def _run(out: Path, *args: str) -> int:

@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support import BAD_SPECS, ROOT, SPECS
 
 from harness.errors import SpecError
 from harness.spec import discover_specs, load_spec, load_specs, parse_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
-
-# (file, fragment the one-line message must contain)
-BAD_SPECS = [
-    ("bad_yaml_syntax.yaml", "line 20, column 6: YAML syntax error: expected ',' or '}'"),
-    ("bad_unknown_top_level_key.yaml", "unknown key 'trainer' in the top level; did you mean "
-     "'train'?"),
-    ("bad_misspelled_key.yaml", "unknown key 'optimiser' in train; did you mean 'optimizer'?"),
-    ("bad_wrong_type.yaml", "train.epochs: must be an integer, got 'two'"),
-    ("bad_unknown_layer.yaml", "model.layers[1].type: unknown layer type 'SimpleRnn'; did you "
-     "mean 'SimpleRNN'?"),
-    ("bad_shape_rank.yaml", "model.layers[1].expect.output_shape: a SimpleRNN here outputs rank "
-     "2 (batch included), got [None, None, 3] of rank 3"),
-    ("bad_band_order.yaml", "band: low must be <= high, got low=0.9 > high=0.8"),
-    ("bad_band_range.yaml", "band: an accuracy lies in [0, 1], got low=0.8, high=1.5"),
-    ("bad_missing_section.yaml", "data: is required for a spec that trains"),
-    ("bad_input_length.yaml", "'input_length' is a Keras 2 argument that Keras 3 removed; "
-     "remove it"),
-    ("bad_duplicate_key.yaml", "line 19, column 34: YAML syntax error: duplicate key "
-     "'num_words'"),
-    ("bad_not_a_mapping.yaml", "a spec must be a mapping of sections, got list"),
-    ("bad_ci_section.yaml", "ci.seeds: must be > 0, got 0"),  # and two more, listed below
-    ("bad_unknown_argument.yaml", "model.layers[1].go_backward: unknown argument of SimpleRNN; "
-     "did you mean 'go_backwards'?"),
-    ("bad_unknown_metric.yaml", "train.metrics[0]: unknown metric 'acuracy'; did you mean "
-     "'accuracy'?"),
-    ("bad_wrapper_without_layer.yaml", "model.layers[1].layer: Bidirectional wraps a layer; give "
-     "it as a nested mapping"),
-    ("bad_keras2_lr.yaml", "train: 'lr' is the Keras 2 name; Keras 3 calls it 'learning_rate'"),
-    ("bad_unknown_dataset.yaml", "data.dataset: unknown data source 'imbd'; did you mean 'imdb'?"),
-    ("bad_band_metric.yaml", "band.metric: 'best_val_mae' reads 'val_mae', which this spec does "
-     "not record"),
-    ("bad_factory.yaml", "model.factory: must be 'package.module:function', got "
-     "'models.py/build'"),
-]
 
 
 def test_catalog_specs_load():

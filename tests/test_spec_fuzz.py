@@ -9,17 +9,16 @@ valid tiny spec with one to three of its values replaced, deleted or joined by n
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import SPECS
 
 from harness.errors import SpecError
 from harness.spec import Spec, load_spec, parse_spec
 
-GOOD_PATH = Path(__file__).resolve().parent / "data" / "specs" / "good_tiny.yaml"
-GOOD = yaml.safe_load(GOOD_PATH.read_text())
+GOOD = yaml.safe_load((SPECS / "good_tiny.yaml").read_text())
 FUZZ = settings(max_examples=200, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 

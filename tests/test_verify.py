@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support import CATALOG, FACTORIES, ROOT, SPECS
 
 from harness.build import build_model
 from harness.errors import ArchitectureMismatch, SpecError
@@ -19,10 +18,6 @@ from harness.verify import (
     verify_model,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = Path(__file__).resolve().parent / "data" / "specs"
-FACTORIES = Path(__file__).resolve().parent / "data" / "factories"
-
 
 def test_books_simple_rnn_classifier_matches_its_spec():
     spec = load_spec(ROOT / "specs" / "imdb_simple_rnn.yaml")
@@ -31,9 +26,6 @@ def test_books_simple_rnn_classifier_matches_its_spec():
     assert [r.params for r in result.rows] == [320000, 2080, 33]
     assert result.totals == {"total_params": 322113, "trainable_params": 322113,
                              "non_trainable_params": 0}
-
-
-CATALOG = sorted((ROOT / "specs").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", CATALOG, ids=[p.stem for p in CATALOG])

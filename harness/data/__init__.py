@@ -11,6 +11,9 @@ One module per source, chosen by ``data.dataset`` (:data:`SOURCES`):
   (``--data``, ``$HARNESS_JENA_DATA``, ``$HARNESS_DATA_DIR``, the working directory);
 - ``arrays`` (:mod:`.arrays`): a user's ``.npz``.
 
+Both IMDB sources read the Stanford reviews with :mod:`.reviews`; what a source encodes once is
+kept by :mod:`.cache` (``$HARNESS_CACHE_DIR``, else the user's cache folder).
+
 A text source's data carries its word index and decodes a row back into words::
 
     data = load_data(load_spec("specs/imdb_lstm.yaml"), "aclImdb_v1.tar.gz")

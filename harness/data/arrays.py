@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, MissingDataFile
+from ..errors import DataError, MissingDataFile, first_line
 from .dataset import Dataset, sha256_file, spec_folder
 
 REQUIRED = ("x_train", "y_train", "x_test", "y_test")
@@ -52,7 +52,7 @@ def load(spec, path=None, *, cache_dir=None, batch_size=None) -> Dataset:
                         f"{', '.join(sorted(arrays)) or 'nothing'}); write it with {HOW}")
     for split in ("train", "val", "test"):
         x, y = arrays.get(f"x_{split}"), arrays.get(f"y_{split}")
-        if x is None:
+        if x is None or y is None:  # checked above: x_val comes with y_val
             continue
         if x.ndim == 0 or y.ndim == 0:
             scalar = f"x_{split}" if x.ndim == 0 else f"y_{split}"
@@ -86,6 +86,5 @@ def read_npz(file: Path) -> dict[str, np.ndarray]:
         with z:
             return {k: z[k] for k in z.files if k in REQUIRED + OPTIONAL}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"{file}: not a readable .npz file ({reason}); write it with "
+        raise DataError(f"{file}: not a readable .npz file ({first_line(exc)}); write it with "
                         f"{HOW}") from None

@@ -1,5 +1,5 @@
 """What every data source returns: a :class:`Dataset`, and the helpers the sources share (file
-look-up, sha256, the encoded-data cache).
+look-up, sha256, ragged sequences; the encoded-data cache is :mod:`harness.data.cache`'s).
 
 A dataset feeds ``model.fit`` in one of two ways:
 
@@ -15,7 +15,6 @@ A dataset feeds ``model.fit`` in one of two ways:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -25,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from ..errors import DataError
+from .cache import CACHE_ENV, cache_path, cache_root, read_cache, write_cache
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..spec import TrainSpec
 
-CACHE_ENV = "HARNESS_CACHE_DIR"
 DATA_DIR_ENV = "HARNESS_DATA_DIR"
 
 
@@ -233,7 +232,7 @@ class Dataset:
 
     def test_samples(self, batch_size: int) -> int:
         if self.windows is not None:
-            return int(self.test_steps(batch_size)) * batch_size
+            return self.windows.default_steps("test", batch_size) * batch_size
         assert self.x_test is not None
         return int(len(self.x_test))
 
@@ -307,45 +306,6 @@ def locate(file: str, given: str | os.PathLike | None, env: str,
     return None, looked
 
 
-# ---------------------------------------------------------------------------------------------
-# Cache of encoded data (made from the data's text: kept outside the project, never committed)
-
-
-def cache_root(cache_dir: str | os.PathLike | None) -> Path:
-    return Path(cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "keras-harness")
-
-
-def cache_path(cache_dir: str | os.PathLike | None, prefix: str, meta: dict) -> Path:
-    """``<cache>/<prefix>-<key>.npz``, the key a hash of ``meta`` (checksum and options)."""
-    key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]
-    return cache_root(cache_dir) / f"{prefix}-{key}.npz"
-
-
-def read_cache(path: Path, meta: dict) -> dict[str, np.ndarray] | None:
-    """The cached arrays, or None when missing, corrupt, or made with other ``meta``."""
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if json.loads(str(z["meta"])) != meta:
-                return None
-            return {k: z[k] for k in z.files if k != "meta"}
-    except Exception:  # noqa: BLE001 - any damage to a cache file means: rebuild it
-        return None
-
-
-def write_cache(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write atomically; a cache that cannot be written only costs the next run a few seconds."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
-        os.replace(tmp, path)
-    except OSError:
-        return
-
-
 def ragged(flat: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
     """One array per sequence of a flat array and its offsets (``offsets[-1] == len(flat)``)."""
     return np.split(flat, offsets[1:-1])
@@ -357,3 +317,9 @@ def offsets_of(seqs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     flat = np.fromiter((w for s in seqs for w in s), dtype=np.int32, count=int(offsets[-1]))
     return flat, offsets
+
+
+# The cache's names (harness.data.cache) stay importable from here.
+__all__ = ["CACHE_ENV", "DATA_DIR_ENV", "BatchSource", "Dataset", "cache_path", "cache_root",
+           "locate", "offsets_of", "ragged", "read_cache", "sha256_file", "spec_folder",
+           "write_cache"]

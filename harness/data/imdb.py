@@ -6,10 +6,11 @@ Two sources, tried in this order:
    or the ``HARNESS_IMDB_DATA`` environment variable; the raw reviews are encoded here;
 2. otherwise ``keras.datasets.imdb.load_data`` itself, which downloads ``imdb.npz`` (online only).
 
-The encoding follows ``keras.datasets.imdb``: words ranked by their frequency in the training
-reviews (rank 1 = most frequent), word of rank r -> index r + 3 (``index_from=3``), 1 = start of
-sequence, 2 = out of vocabulary (every index >= ``num_words``), 0 = padding; train and test each
-shuffled with ``numpy.random.RandomState(113)`` as Keras does. Labels: 1 = positive, 0 = negative.
+The encoding (:mod:`harness.data.reviews`) follows ``keras.datasets.imdb``: words ranked by their
+frequency in the training reviews (rank 1 = most frequent), word of rank r -> index r + 3
+(``index_from=3``), 1 = start of sequence, 2 = out of vocabulary (every index >= ``num_words``),
+0 = padding; train and test each shuffled with ``numpy.random.RandomState(113)`` as Keras does.
+Labels: 1 = positive, 0 = negative.
 An empty review encodes as ``[1]`` (start only) and is padded like any short one; a review of any
 length (100,000 words: about 0.1 s) is encoded whole and cut to ``maxlen`` by ``truncating``.
 
@@ -24,84 +25,50 @@ into words (``data.decode(row)``, :meth:`harness.data.Dataset.decode`), as the K
 with ``imdb.get_word_index()``.
 
 Encoding 50,000 reviews takes seconds; the encoded reviews (before the ``num_words`` cut and
-padding, which are cheap) and the ranked words are cached under ``HARNESS_CACHE_DIR`` (default
-``~/.cache/keras-harness``) in a file keyed by the archive's sha256 and the encoder's options, so a
-changed archive is never served stale. The cache lives outside the project: it is made from the
-reviews' text and must not be committed.
+padding, which are cheap) and the ranked words are cached under ``HARNESS_CACHE_DIR`` (default:
+the user's cache folder, :mod:`harness.data.cache`) in a file keyed by the archive's sha256 and
+the encoder's options, so a changed archive is never served stale. The cache lives outside the
+project: it is made from the reviews' text and must not be committed.
 """
 
 from __future__ import annotations
 
-import collections
-import hashlib
 import os
-import re
-import tarfile
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, MissingDataFile
-from .dataset import (
-    CACHE_ENV,
-    Dataset,
-    cache_path,
-    offsets_of,
-    read_cache,
-    sha256_file,
-    write_cache,
+from ..errors import DataError, MissingDataFile, first_line
+from . import reviews
+from .cache import CACHE_ENV, cache_path, read_cache, write_cache
+from .dataset import Dataset
+from .reviews import (
+    INDEX_FROM,
+    OOV_CHAR,
+    SHUFFLE_SEED,
+    START_CHAR,
+    EncodedReviews,
+    Review,
+    encode_reviews,
+    read_reviews,
+    tokenize,
+    word_index_of,
 )
 
 DATA_ENV = "HARNESS_IMDB_DATA"
-__all__ = ["CACHE_ENV", "DATA_ENV", "EncodedReviews", "ImdbData", "encode_reviews", "load",
+__all__ = ["CACHE_ENV", "DATA_ENV", "INDEX_FROM", "OOV_CHAR", "SHUFFLE_SEED", "START_CHAR",
+           "EncodedReviews", "ImdbData", "Review", "cut_vocabulary", "encode_reviews", "load",
            "load_imdb", "load_imdb_test_head", "read_reviews", "tokenize", "word_index_of"]
 
-START_CHAR = 1
-OOV_CHAR = 2
-INDEX_FROM = 3
-SHUFFLE_SEED = 113  # keras.datasets.imdb.load_data(seed=113)
 # Bump when the tokenizer, the encoding or what is cached changes: old cache files then miss
 # instead of serving differently encoded data (2: the ranked words are cached too).
 ENCODER_VERSION = 2
-
-_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
-_TAG = re.compile(r"<[^>]*>")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 
 REMEDIES = (
     "pass --data PATH (or set HARNESS_IMDB_DATA) to the Stanford reviews archive "
     "aclImdb_v1.tar.gz or its unpacked folder, or go online so keras.datasets.imdb can download "
     "imdb.npz"
 )
-
-
-@dataclass(frozen=True)
-class EncodedReviews:
-    """Reviews of one split as word indices, before the num_words cut and padding.
-
-    Attributes:
-        flat: all reviews' indices concatenated, start index included, shape (total_tokens,).
-        offsets: where review i starts in ``flat``, shape (n_reviews + 1,).
-        labels: 1 = positive, 0 = negative, shape (n_reviews,).
-    """
-
-    flat: np.ndarray
-    offsets: np.ndarray
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def sequences(self) -> list[np.ndarray]:
-        """One int array per review."""
-        return np.split(self.flat, self.offsets[1:-1])
-
-    def head(self, n: int) -> EncodedReviews:
-        n = min(n, len(self))
-        return EncodedReviews(self.flat[: self.offsets[n]], self.offsets[: n + 1], self.labels[:n])
 
 
 # The arrays of ``load_imdb``: a :class:`Dataset` (the name other modules and tests import).
@@ -129,8 +96,8 @@ def load_imdb(
             representation, reverse, validation_samples, train_samples).
         path: the Stanford archive or folder; defaults to ``$HARNESS_IMDB_DATA``; when neither is
             given, ``keras.datasets.imdb.load_data`` is used.
-        cache_dir: where encoded reviews are cached; defaults to ``$HARNESS_CACHE_DIR`` or
-            ``~/.cache/keras-harness``.
+        cache_dir: where encoded reviews are cached; defaults to ``$HARNESS_CACHE_DIR``, else
+            the user's cache folder (:func:`harness.data.cache.cache_root`).
 
     Returns:
         :class:`Dataset` with x of shape (25000, maxlen) (or (25000, num_words) for multi_hot);
@@ -186,157 +153,22 @@ def _encoded_from_stanford(
     if not path.exists():
         raise MissingDataFile(f"{path}: no such file or directory; {REMEDIES}")
     kind = "folder" if path.is_dir() else "archive"
-    checksum = _fingerprint(path)
+    checksum = reviews.fingerprint(path)
     cache_file = _cache_path(cache_dir, checksum)
     cached = _read_cache(cache_file, checksum)
     if cached is not None:
         return (cached[0], cached[1], f"{kind}:{path}", checksum, cached[2])
-    reviews = _read_reviews(path)
-    train, test, words = _encode(reviews)
+    # looked up on the module: a test replaces it to show that the cache is read instead
+    train, test, words = reviews.encode_ranked(reviews.read_reviews(path))
     _write_cache(cache_file, checksum, train, test, words)
     return train, test, f"{kind}:{path}", checksum, words
-
-
-def _fingerprint(path: Path) -> str:
-    """sha256 of an archive's bytes; for a folder, of every review's path, size and mtime."""
-    if not path.is_dir():
-        return sha256_file(path)
-    digest = hashlib.sha256()
-    try:
-        for p in sorted(path.rglob("*.txt")):
-            st = p.stat()
-            digest.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return digest.hexdigest()
-
-
-Review = tuple[str, int, int, str, str]  # (split, label, id, text, file name)
-
-
-def read_reviews(path: Path) -> list[Review]:
-    """Every labeled review of a Stanford-layout archive or folder (any order)."""
-    return _read_reviews(path)
-
-
-def _read_reviews(path: Path) -> list[Review]:
-    """Every labeled review of a Stanford-layout archive or folder."""
-    if path.is_dir():
-        items = _iter_folder(path)
-    else:
-        items = _iter_archive(path)
-    reviews: list[Review] = []
-    for name, raw in items:
-        m = _MEMBER.search(name)
-        if m is None:
-            continue
-        split, polarity, review_id, _rating = m.groups()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{path}: {name}: review is not UTF-8 (byte {exc.start}); the Stanford archive is "
-                "UTF-8 throughout, so this file is damaged: download the archive again"
-            ) from None
-        reviews.append((split, 1 if polarity == "pos" else 0, int(review_id), text,
-                        name.rsplit("/", 1)[-1]))
-    counts = collections.Counter((r[0], r[1]) for r in reviews)
-    missing = [
-        f"{split}/{'pos' if label else 'neg'}"
-        for split in ("train", "test")
-        for label in (1, 0)
-        if counts[(split, label)] == 0
-    ]
-    if missing:
-        raise DataError(
-            f"{path}: no reviews in {', '.join(missing)}; expected the Stanford layout "
-            "aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt"
-        )
-    return reviews
-
-
-def _iter_archive(path: Path) -> Iterator[tuple[str, bytes]]:
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            for member in tar:
-                if member.isfile() and member.name.endswith(".txt"):
-                    f = tar.extractfile(member)
-                    if f is not None:
-                        yield member.name, f.read()
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        # tarfile lists every compression it tried on lines of their own: keep the first.
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(":")
-        raise DataError(
-            f"{path}: not a readable .tar.gz archive, it is corrupt or truncated ({reason}); "
-            "download it again"
-        ) from None
-
-
-def _iter_folder(path: Path) -> Iterator[tuple[str, bytes]]:
-    for p in sorted(path.rglob("*.txt")):
-        rel = p.relative_to(path).as_posix()
-        if _MEMBER.search(rel):
-            yield rel, p.read_bytes()
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case words of a review, HTML tags (``<br />``) removed.
-
-    Linear in the length of the text: an empty review gives ``[]``, a review of 100,000 words
-    takes about 0.1 s. Only the text up to the last ``>`` can hold a tag, so the tag pattern never
-    rescans a long tail of unclosed ``<`` (which made it quadratic: minutes for a 300,000
-    character review of ``<`` without ``>``).
-    """
-    text = text.lower()
-    head, close, tail = text.rpartition(">")
-    return _WORD.findall(_TAG.sub(" ", head + close) + tail)
-
-
-def encode_reviews(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReviews]:
-    """Encode reviews as ``keras.datasets.imdb`` does, before the num_words cut.
-
-    Words are ranked by frequency over the training reviews (ties broken alphabetically); a word
-    seen only in the test reviews gets OOV_CHAR.
-    """
-    train, test, _ = _encode(reviews)
-    return train, test
-
-
-def word_index_of(ranked: list[str]) -> dict[str, int]:
-    """The word index of words ranked by frequency (most frequent first), in the encoding's
-    convention: rank r -> index r + 3 (``keras.datasets.imdb.get_word_index()`` + index_from)."""
-    return {word: rank + INDEX_FROM for rank, word in enumerate(ranked, start=1)}
-
-
-def _encode(reviews: list[Review]) -> tuple[EncodedReviews, EncodedReviews, list[str]]:
-    """:func:`encode_reviews`, and the ranked words."""
-    ordered = sorted(reviews, key=lambda r: (r[0] != "train", r[1], r[2]))
-    tokens = [tokenize(r[3]) for r in ordered]
-    counts: collections.Counter[str] = collections.Counter()
-    for r, toks in zip(ordered, tokens, strict=True):
-        if r[0] == "train":
-            counts.update(toks)
-    ranked = [word for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    index = word_index_of(ranked)
-
-    rng = np.random.RandomState(SHUFFLE_SEED)
-    splits = []
-    for split in ("train", "test"):
-        rows = [i for i, r in enumerate(ordered) if r[0] == split]
-        order = np.arange(len(rows))
-        rng.shuffle(order)  # the same RandomState, train then test, as keras.datasets.imdb
-        seqs = [[START_CHAR] + [index.get(w, OOV_CHAR) for w in tokens[rows[j]]] for j in order]
-        flat, offsets = offsets_of(seqs)
-        labels = np.array([ordered[rows[j]][1] for j in order], dtype=np.int8)
-        splits.append(EncodedReviews(flat, offsets, labels))
-    return splits[0], splits[1], ranked
 
 
 # ---------------------------------------------------------------------------------------------
 # Cache
 
 
-def _cache_options() -> dict:
+def _cache_options() -> dict[str, int]:
     return {
         "encoder_version": ENCODER_VERSION,
         "start_char": START_CHAR,
@@ -346,7 +178,7 @@ def _cache_options() -> dict:
     }
 
 
-def _cache_meta(checksum: str) -> dict:
+def _cache_meta(checksum: str) -> dict[str, int | str]:
     return {"archive": checksum, **_cache_options()}
 
 
@@ -397,7 +229,7 @@ def _encoded_from_keras() -> tuple[EncodedReviews, EncodedReviews]:
     except Exception as exc:  # noqa: BLE001 - no network shows up as many exception types
         raise DataError(
             f"no IMDB data: keras.datasets.imdb could not download imdb.npz "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); {REMEDIES}"
+            f"({type(exc).__name__}: {first_line(exc, default='')}); {REMEDIES}"
         ) from None
     return _from_lists(xtr, ytr), _from_lists(xte, yte)
 

@@ -27,8 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, MissingDataFile
-from . import imdb
-from .dataset import Dataset, cache_path, offsets_of, ragged, read_cache, write_cache
+from . import imdb, reviews
+from .cache import cache_path, read_cache, write_cache
+from .dataset import Dataset, offsets_of, ragged
+from .reviews import Review
 
 FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 _TABLE = str.maketrans({c: " " for c in FILTERS})
@@ -156,7 +158,7 @@ def _encoded(path: Path, cache_dir) -> tuple[Encoded, Encoded, dict[str, int], s
                         f"{imdb.DATA_ENV}) to the Stanford reviews archive aclImdb_v1.tar.gz or "
                         "its unpacked folder")
     kind = "folder" if path.is_dir() else "archive"
-    checksum = imdb._fingerprint(path)
+    checksum = reviews.fingerprint(path)
     meta = {"archive": checksum, "tokenizer_version": TOKENIZER_VERSION, "filters": FILTERS}
     cache = cache_path(cache_dir, "imdb_text", meta)
     z = read_cache(cache, meta)
@@ -168,7 +170,7 @@ def _encoded(path: Path, cache_dir) -> tuple[Encoded, Encoded, dict[str, int], s
             return train, test, {w: i for i, w in enumerate(words, 1)}, f"{kind}:{path}", checksum
         except KeyError:
             pass
-    train_texts, train_labels, test_texts, test_labels = _texts(imdb.read_reviews(path))
+    train_texts, train_labels, test_texts, test_labels = _texts(reviews.read_reviews(path))
     tokenizer = Tokenizer()
     tokenizer.fit_on_texts(train_texts)
     train = (*offsets_of(tokenizer.texts_to_sequences(train_texts)), train_labels)
@@ -181,10 +183,12 @@ def _encoded(path: Path, cache_dir) -> tuple[Encoded, Encoded, dict[str, int], s
     return train, test, tokenizer.word_index, f"{kind}:{path}", checksum
 
 
-def _texts(reviews) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+def _texts(read: list[Review]) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     """Train and test texts and labels in the notebook's order: neg then pos, by file name."""
-    out = []
+    texts: list[list[str]] = []
+    labels: list[np.ndarray] = []
     for split in ("train", "test"):
-        part = sorted((r for r in reviews if r[0] == split), key=lambda r: (r[1], r[4]))
-        out += [[r[3] for r in part], np.array([r[1] for r in part], dtype=np.int8)]
-    return out[0], out[1], out[2], out[3]
+        part = sorted((r for r in read if r[0] == split), key=lambda r: (r[1], r[4]))
+        texts.append([r[3] for r in part])
+        labels.append(np.array([r[1] for r in part], dtype=np.int8))
+    return texts[0], labels[0], texts[1], labels[1]

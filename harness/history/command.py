@@ -18,19 +18,18 @@ import datetime as _dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import HarnessError, UsageError
+from ..errors import NoHistory, UsageError
 from ..gitinfo import git
 from ..verbosity import NORMAL, QUIET, say, shows
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .rows import RunRow
 
 DEFAULT_OUT = ".harness/history"  # beside the default store; reports/history is committed
 DEFAULT_IMPORT = "reports"
 DEFAULT_METRIC = "best_val_acc"
-
-
-class NoHistory(HarnessError):
-    """A spec has no runs in the results store."""
 
 
 def add_parser(sub: Any) -> None:
@@ -140,7 +139,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
-def _render(name: str, spec: Any, metric: str, rows: list, out: Path, quiet: bool
+def _render(name: str, spec: Any, metric: str, rows: list[RunRow], out: Path, quiet: bool
             ) -> dict[str, Any]:
     from ..results import write_text_atomic
     from .trend import build_series, chart, series_band, table
@@ -173,3 +172,7 @@ def _render(name: str, spec: Any, metric: str, rows: list, out: Path, quiet: boo
         found = sum(len(d["change_points"]) for d in documents)
         say(f"{name}: {len(documents)} series, {found} change point(s); {written}", at=QUIET)
     return {"spec": name, "metric": metric, "series": documents}
+
+
+__all__ = ["DEFAULT_IMPORT", "DEFAULT_METRIC", "DEFAULT_OUT", "NoHistory", "add_parser",
+           "add_store_options", "cmd_history", "since_time"]

@@ -3,7 +3,7 @@
 The run files stay the committed record; the store is a copy for history queries, so a store
 that is missing, locked, corrupt, newer or unreachable costs one warning line and never the run:
 the run file is already written, and ``harness history import`` can load it later.
-``HARNESS_DB=off`` turns recording off.
+``HARNESS_DB=off`` turns recording off; then nothing of the store (nor SQLAlchemy) is imported.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ RECORD_TIMEOUT_S = 5.0  # a run waits this long for a busy store, then warns and
 
 def recording() -> bool:
     """Whether runs are recorded (``HARNESS_DB`` is not ``off``)."""
-    from .store import ENV_VAR
+    from .location import ENV_VAR  # not the store: that would import SQLAlchemy
 
     return os.environ.get(ENV_VAR, "").strip().lower() not in OFF
 
@@ -39,8 +39,8 @@ def record(document: dict[str, Any], source: str | os.PathLike | None = None,
     """
     if not recording():
         return False
-    from ..errors import error_line
-    from .store import StoreError, open_store
+    from ..errors import StoreError, joined_lines
+    from .store import open_store
 
     try:
         with open_store(timeout_s=RECORD_TIMEOUT_S) as store:
@@ -53,6 +53,6 @@ def record(document: dict[str, Any], source: str | os.PathLike | None = None,
             kept = f"{Path(source).as_posix()} is written, but not kept in the history"
         else:
             kept = "not kept in the history"
-        print(f"warning: results history not updated: {error_line(exc).removeprefix('error: ')}"
+        print(f"warning: results history not updated: {joined_lines(str(exc))}"
               f" ({kept}; HARNESS_DB=off stops recording)", file=stream or sys.stderr)
         return False

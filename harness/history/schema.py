@@ -3,20 +3,24 @@
 Core rather than the ORM: the store appends rows with one idempotent statement per run
 (``INSERT ... ON CONFLICT DO NOTHING``, a dialect's Core construct) from several processes at
 once, and reads them back with a few filtered queries into frozen dataclasses
-(:class:`harness.history.store.RunRow`). A session, identity map and mapped classes would add a
+(:class:`harness.history.rows.RunRow`). A session, identity map and mapped classes would add a
 second model of the same rows and state to keep in step, and buy nothing here.
 
 Store schema history (:data:`STORE_SCHEMA_VERSION`, kept in ``meta``; an older store is
-upgraded on open by :data:`UPGRADES`, a newer one refused):
+upgraded on open by :data:`UPGRADES` (:func:`upgrade_tables`), a newer one refused):
     1: ``meta``, ``runs`` (one row per run, keyed by the document's run id), ``metrics``
        (one row per figure of a run).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Callable
+
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     Float,
     ForeignKey,
@@ -26,13 +30,19 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    insert,
+    inspect,
+    select,
+    update,
 )
+
+from ..errors import StoreError
 
 STORE_SCHEMA_VERSION = 1
 
-# store schema -> the step (a function of a Connection) that brings a store of that schema to
-# the next one; empty until schema 2 exists.
-UPGRADES: dict[int, object] = {}
+# store schema -> the step that brings a store of that schema to the next one (in the
+# transaction of the connection it is given); empty until schema 2 exists.
+UPGRADES: dict[int, Callable[[Connection], None]] = {}
 
 metadata = MetaData()
 
@@ -96,4 +106,64 @@ metrics = Table(
     Index("ix_metrics_name", "name", "run_row"),
 )
 
-__all__ = ["STORE_SCHEMA_VERSION", "UPGRADES", "meta", "metadata", "metrics", "runs"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The store schema a database is at
+
+
+def stored_version(conn: Connection, where: str) -> int | None:
+    """The store schema written in ``meta``; None when there is no ``meta`` table.
+
+    Raises:
+        StoreError: tables of another application, or an unreadable version.
+    """
+    tables = set(inspect(conn).get_table_names())
+    if "meta" not in tables:
+        if tables & {"runs", "metrics"}:
+            raise StoreError(f"{where} has a runs or metrics table but no meta table: "
+                             "it is not a results history of this harness; use another "
+                             "database")
+        return None
+    value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")
+                         ).scalar_one_or_none()
+    if value is not None:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            pass
+    raise StoreError(f"{where}: its meta table holds no readable schema_version "
+                     f"(got {value!r}); the store is damaged")
+
+
+def create_tables(conn: Connection) -> None:
+    """Create the tables of :data:`STORE_SCHEMA_VERSION` and record it in ``meta``."""
+    from .. import __version__
+
+    metadata.create_all(conn)
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn.execute(insert(meta), [
+        {"key": "schema_version", "value": str(STORE_SCHEMA_VERSION)},
+        {"key": "created_utc", "value": now},
+        {"key": "created_by", "value": f"keras-harness {__version__}"},
+    ])
+
+
+def upgrade_tables(conn: Connection, version: int, where: str) -> None:
+    """Bring a store of schema ``version`` to :data:`STORE_SCHEMA_VERSION`, step by step.
+
+    Raises:
+        StoreError: no step from one of the versions on the way.
+    """
+    for step_from in range(version, STORE_SCHEMA_VERSION):
+        step = UPGRADES.get(step_from)
+        if step is None:
+            raise StoreError(f"{where}: store schema {version} cannot be upgraded "
+                             f"by this harness (it reads {STORE_SCHEMA_VERSION})")
+        step(conn)
+    conn.execute(update(meta).where(meta.c.key == "schema_version")
+                 .values(value=str(STORE_SCHEMA_VERSION)))
+
+
+__all__ = ["STORE_SCHEMA_VERSION", "UPGRADES", "create_tables", "meta", "metadata", "metrics",
+           "runs", "stored_version", "upgrade_tables"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .changepoint import ChangePoint, CommitSample, detect
-from .store import RunRow
+from .rows import RunRow
 
 BASELINE_FOLDER = "baseline"  # runs imported from reports/baseline/<spec>/runs/
 

@@ -9,9 +9,9 @@ It prints the ratio and writes it to reports/gate/seeds_per_minute.md; it never 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+from support import ROOT
 
 from harness.comparable import device_of
 from harness.parallel import Task, run_tasks
@@ -21,7 +21,6 @@ from harness.spec import load_spec
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 FIRST_SEED = 100  # clear of the baseline's seeds
 
 

@@ -1,4 +1,5 @@
-"""The fields of a bench results document that the bench report reads, with their types.
+"""The check of a bench results document on load: the fields the bench report reads, with
+their types.
 
 Everything else in the document is free (``extra="allow"``): a bench file may carry more than
 this, never less or differently typed. Used by :func:`harness.results.check_results`. A run's
@@ -39,3 +40,6 @@ class BenchDocument(_Open):
     benchmarks: list[BenchRecord]
     comparisons: list[dict] = []
     environment: dict = {}
+
+
+__all__ = ["BenchDocument", "BenchRecord"]
