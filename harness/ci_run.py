@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TextIO
 
 from .errors import UsageError
 from .gate import baseline_runs, seeds_of
@@ -15,6 +15,7 @@ from .verbosity import say
 
 if TYPE_CHECKING:  # pragma: no cover
     from .parallel import Engine
+    from .pipeline import RunOptions
     from .result_types import RunResult
     from .shard import Shard
     from .spec import Spec
@@ -41,7 +42,7 @@ def not_gated(specs: Sequence[Spec]) -> list[str]:
             for spec in specs if spec.ci is None]
 
 
-def ci_tasks(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
+def ci_tasks(specs: Sequence[Spec], options: RunOptions, baseline_dir: Path | None,
              seeds: int | None = None, start: int | None = None
              ) -> tuple[list[Task], list[str]]:
     """The matrix of the gate's runs: each gated spec's CI schedule with ``ci.seeds`` fresh
@@ -62,8 +63,8 @@ def ci_tasks(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
     return tasks, skipped
 
 
-def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
-           seeds: int | None = None, start: int | None = None, stream: Any = None,
+def run_ci(specs: Sequence[Spec], options: RunOptions, baseline_dir: Path | None,
+           seeds: int | None = None, start: int | None = None, stream: TextIO | None = None,
            engine: Engine | None = None, shard: Shard | None = None
            ) -> tuple[list[RunResult], list[str]]:
     """Train every spec's CI schedule (:func:`ci_tasks`) on ``engine``
@@ -72,7 +73,7 @@ def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
     (:mod:`harness.shard`).
 
     Args:
-        options: a :class:`harness.pipeline.RunOptions` for data, out, mode and determinism.
+        options: the data, out, mode and determinism of the runs.
 
     Returns:
         ``(runs, skipped)``: the results of every run, and the specs not run, with the reason.
@@ -97,7 +98,7 @@ def run_ci(specs: Sequence[Spec], options: Any, baseline_dir: Path | None,
 
 
 def write_shard(out: str | Path, shard: Shard, matrix: Sequence[Task], mine: Sequence[Task],
-                runs: Sequence[RunResult], stream: Any = None) -> Path:
+                runs: Sequence[RunResult], stream: TextIO | None = None) -> Path:
     """The shard's manifest for the runs it made (matched to its tasks by spec and seed)."""
     from .shard import write_manifest
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .errors import HarnessError, UsageError
-from .tasks import Outcome, Task, execute, prepare_process, process_models, run_task
+from .errors import UsageError
+from .tasks import Outcome, Task, WorkerError, execute, prepare_process, process_models, run_task
 from .verbosity import say
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,15 +49,6 @@ class Engine:
         if self.cluster:
             return f"--cluster {self.cluster}"
         return f"--jobs {self.jobs}" if self.jobs else "--jobs one per core"
-
-
-class WorkerError(HarnessError):
-    """A run in a worker process stopped with an error; carries its one-line message and exit
-    code (exceptions do not cross processes intact)."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def default_jobs(tasks: int) -> int:

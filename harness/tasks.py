@@ -35,6 +35,15 @@ class Task:
         return f"{self.spec.name} seed {self.seed}"
 
 
+class WorkerError(HarnessError):
+    """A run in a worker process stopped with an error; carries its one-line message and exit
+    code (exceptions do not cross processes intact)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 @dataclass
 class Outcome:
     """What a worker sends back for a task: the results document (also of a run that stopped:
@@ -109,4 +118,5 @@ def execute(task: Task, models: Any) -> Outcome:
     return Outcome(results, log.getvalue())
 
 
-__all__ = ["Outcome", "Task", "execute", "prepare_process", "process_models", "run_task"]
+__all__ = ["Outcome", "Task", "WorkerError", "execute", "prepare_process", "process_models",
+           "run_task"]

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dask_cluster import LocalCluster, free_port
 from support import GOOD, ROOT, TINY
 
 from harness.cli import main
@@ -22,57 +22,6 @@ pytestmark = pytest.mark.cluster  # tox -e cluster (about 6 minutes); not in the
 
 distributed = pytest.importorskip(
     "distributed", reason="Dask distributed is not installed (pip install 'keras-harness[test]')")
-
-# The scheduler gives a task lost with its worker to another worker once; lost twice, the run
-# is kept as failed.
-ALLOWED_FAILURES = "1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LocalCluster:
-    """``dask scheduler`` and ``dask worker`` processes on loopback, as a user starts them."""
-
-    def __init__(self, folder: Path, workers: int = 2, nthreads: int = 1,
-                 worker_env: dict[str, str] | None = None) -> None:
-        self.address = f"tcp://127.0.0.1:{_free_port()}"
-        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": ALLOWED_FAILURES}
-        self.processes = [subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", self.address.rsplit(":", 1)[1], "--no-dashboard"],
-            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-        for _ in range(workers):
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", self.address,
-                 "--nthreads", str(nthreads), "--no-dashboard", "--local-directory",
-                 str(folder)],
-                cwd=folder, env={**env, **(worker_env or {})}, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL))
-        self.workers = workers
-        self.client = distributed.Client(self.address, timeout=60)
-        self.wait_for_workers()
-
-    def wait_for_workers(self) -> None:
-        self.client.wait_for_workers(self.workers, timeout=120)
-
-    def worker_pids(self) -> dict[str, int]:
-        """Worker address -> the pid of the process that runs its tasks (not its nanny)."""
-        return self.client.run(os.getpid, on_error="ignore")  # a dead one is left out
-
-    def stop(self) -> None:
-        self.client.close()
-        for process in reversed(self.processes):
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[LocalCluster]:
@@ -176,7 +125,7 @@ def test_a_run_lost_on_every_try_is_kept_as_failed(cluster, tmp_path):
 
 
 def test_an_unreachable_cluster_is_one_line(tmp_path, capsys):
-    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     code = main(["run", str(GOOD), "--data", str(TINY), "--seeds", "2", "--cluster", address,
                  "--out", str(tmp_path)])
     err = capsys.readouterr().err

@@ -132,7 +132,7 @@ def test_out_inside_a_file(harness, tmp_path, files_under):
 @pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's read-only /sys")
 def test_runs_folder_that_cannot_be_written_is_refused_before_training(harness, tmp_path,
                                                                        monkeypatch):
-    import harness.pipeline as pipeline
+    import harness.pipeline.preflight as pipeline
 
     runs = tmp_path / "out" / "tiny_rnn" / "runs"
     runs.mkdir(parents=True)
@@ -171,7 +171,7 @@ def test_more_samples_than_the_data_has_is_refused(harness, tmp_path, option, wh
 
 
 def test_full_disk_is_refused_before_training(harness, tmp_path, monkeypatch):
-    import harness.pipeline as pipeline
+    import harness.pipeline.preflight as pipeline
 
     def almost_full(path):
         return shutil._ntuple_diskusage(10 << 30, (10 << 30) - 1_000_000, 1_000_000)

@@ -41,7 +41,7 @@ def test_a_committed_bench_file_round_trips(path):
 
 
 def test_a_bench_file_reads_typed_and_writes_back_the_same_bytes(tmp_path):
-    from harness.bench_report import load_bench
+    from harness.bench.report import load_bench
     from harness.results import write_json_atomic
 
     for path in BENCH_FILES:
@@ -53,7 +53,7 @@ def test_a_bench_file_reads_typed_and_writes_back_the_same_bytes(tmp_path):
 
 
 def test_a_wrong_bench_field_is_one_line_naming_the_file_and_the_field(tmp_path):
-    from harness.bench_report import load_bench
+    from harness.bench.report import load_bench
 
     doc = load_results(BENCH_FILES[0])
     doc["settings"]["rounds"] = "four"
@@ -68,7 +68,7 @@ def test_a_wrong_bench_field_is_one_line_naming_the_file_and_the_field(tmp_path)
 
 
 def test_a_run_file_is_not_a_bench():
-    from harness.bench_report import load_bench
+    from harness.bench.report import load_bench
 
     with pytest.raises(ResultsError, match="a run's results file, not a bench's"):
         load_bench(RUN_FILES[0])

@@ -1,5 +1,5 @@
 """A ``harness bench`` document (:class:`BenchResult`): :mod:`harness.bench` writes it,
-:mod:`harness.bench_report` and the history store read it.
+:mod:`harness.bench.report` and the history store read it.
 """
 
 from __future__ import annotations

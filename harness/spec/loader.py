@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no hints; types-PyYAML is not installed
+import yaml
 from pydantic import ValidationError
 
 from ..errors import SpecError

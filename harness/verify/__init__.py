@@ -1,7 +1,7 @@
 """Verify a built model against its spec: per-layer output shape and params, and totals.
 
 Expected params are checked from two sides: against what Keras counts (``count_params()`` of the
-built layer) and against closed-form counts from the layer equations (REFERENCE.md; the table is
+built layer) and against closed-form counts from the layer equations (the table is
 in :mod:`harness.verify.closed_form`), with d the size of the layer input's feature (channel) axis
 and u its units.
 

@@ -1,5 +1,6 @@
-"""Closed-form params of a layer, from its equations (REFERENCE.md), with d the size of the layer
-input's feature (channel) axis and u its units:
+"""Closed-form params of a layer, from its equations (Keras's layer source; Chollet, *Deep
+Learning with Python*, 1st ed., ch. 6), with d the size of the layer input's feature (channel)
+axis and u its units:
 
 =========================================  =================================================
 layer                                      params

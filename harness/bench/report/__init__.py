@@ -22,8 +22,7 @@ Rules the layout keeps (tests/test_bench_report.py checks them):
 One module per job: :mod:`.load` (the results and pytest-benchmark files), :mod:`.headline`,
 :mod:`.timing` (method, targets, training, CPU vs GPU), :mod:`.models` (inference, memory,
 FLOPs, cuDNN), :mod:`.chart`, :mod:`.render` (the document and the files written), with
-:mod:`.lookups` for what they read off a results document. ``harness.bench_report`` is this
-package's older name and gives the same functions.
+:mod:`.lookups` for what they read off a results document.
 """
 
 from __future__ import annotations
