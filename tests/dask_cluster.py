@@ -26,6 +26,7 @@ class LocalCluster:
 
     def __init__(self, folder: Path, workers: int = 2, nthreads: int = 1,
                  worker_env: dict[str, str] | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self.address = f"tcp://127.0.0.1:{free_port()}"
         env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": ALLOWED_FAILURES}
         self.processes = [subprocess.Popen(

@@ -6,8 +6,9 @@ Python call that returns a results document, which is what Dask's futures are; i
 workers are two commands (``dask scheduler``, ``dask worker ADDRESS --nthreads 1``) and one pure
 Python package, its nanny restarts a worker that dies and the scheduler gives the lost task to
 another worker (``distributed.scheduler.allowed-failures`` times), and a worker can stream events
-back to the client. Ray serves the same purpose but brings a 240 MB wheel, its own object store
-and dashboard processes, which on 2-core CI machines cost more than the trainings they run.
+back to the client. Ray serves the same purpose but brings a much larger install, its own
+object store and dashboard processes, which on 2-core CI machines cost more than the trainings
+they run.
 
 How a run goes:
 

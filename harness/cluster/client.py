@@ -150,7 +150,10 @@ class _Progress:
             attempts = self.runs.setdefault(message["key"], {})
             before = attempts.get(doc["run_id"], ("", {}))[1].get("epochs_done") or 0
             attempts[doc["run_id"]] = (message["worker"], doc)
-        done, epochs = doc.get("epochs_done") or 0, (doc.get("execution") or {}).get("epochs")
+        from ..result_types import RunResult
+
+        run = RunResult.model_validate(doc)
+        done, epochs = run.epochs_done, run.execution.epochs
         if done > before:  # the file is written again after the last epoch: said once
             say(f"{message['label']}: epoch {done}/{epochs} done on {message['worker']}",
                 self.stream)
