@@ -2,7 +2,7 @@
 worker processes (``--jobs 2``) and a local Dask cluster of two workers (``--cluster``),
 measured in one run on this machine.
 
-Opt-in (``tox -e throughput``, about 9 minutes on 2 cores: the SimpleRNN's ci.seeds each way).
+Opt-in (``tox -e throughput``, 10-20 minutes on 2 cores: the SimpleRNN's ci.seeds each way).
 It prints the ratio and writes it to reports/gate/seeds_per_minute.md; it never asserts a speed
 (shared machines are noisy), only that both ways ran every seed to completion.
 """
