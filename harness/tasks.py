@@ -24,15 +24,16 @@ if TYPE_CHECKING:  # pragma: no cover - the pipeline imports Keras; workers impo
 
 @dataclass(frozen=True)
 class Task:
-    """One training run: a spec, its options (schedule, data, out) and a seed."""
+    """One training run: a spec, its options (schedule, data, out) and a seed; None: the seed
+    of the run that ``options.resume`` continues."""
 
     spec: Spec
     options: RunOptions
-    seed: int
+    seed: int | None
 
     def label(self) -> str:
         """``<spec name> seed <seed>``, as progress lines and errors name the task."""
-        return f"{self.spec.name} seed {self.seed}"
+        return f"{self.spec.name} seed {self.seed if self.seed is not None else '(resumed)'}"
 
 
 class WorkerError(HarnessError):

@@ -12,7 +12,7 @@ from ..verbosity import QUIET, say
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ..bench import BENCH_KIND
-    from ..bench_report import load_bench, load_pytest_benchmark, write_bench_report
+    from ..bench.report import load_bench, load_pytest_benchmark, write_bench_report
     from ..results import load_results
     from ..runs import publish
 

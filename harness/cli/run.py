@@ -169,7 +169,7 @@ def _train(args: argparse.Namespace, spec: Spec, options: RunOptions, seeds: lis
                                  models=models)]
             # --resume --cluster: the one seed is None, the resumed run's own (run_task passes
             # it on to run_spec as options.seed)
-            tasks = [Task(spec, options, s) for s in seeds]  # type: ignore[arg-type]
+            tasks = [Task(spec, options, s) for s in seeds]
             return run_tasks(tasks, make_engine(args))
     except MissingDataFile as exc:
         if not args.skip_missing_data:
