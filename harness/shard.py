@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ResultsError, UsageError
+from .errors import UsageError, first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result_types import RunResult
@@ -55,7 +55,9 @@ def parse_shard(text: str) -> Shard:
     if not match:
         raise UsageError(f"--shard {text}: expected K/N, e.g. 2/4 (the second of 4 parts)")
     index, count = int(match[1]), int(match[2])
-    if count < 1 or not 1 <= index <= count:
+    if count < 1:
+        raise UsageError(f"--shard {text}: N must be at least 1 (the number of parts)")
+    if not 1 <= index <= count:
         raise UsageError(f"--shard {text}: K must be between 1 and N (here K={index}, "
                          f"N={count})")
     return Shard(index, count)
@@ -111,30 +113,49 @@ class Manifest:
 
 def find_manifests(paths: Sequence[str | Path]) -> list[Manifest]:
     """The shard manifests in the given results folders (``shards/shard-*-of-*.json`` in each).
+    Shards are merged alone: when any folder holds a manifest, every path must be a shard's
+    folder, so that no run given beside them goes unjudged.
 
     Raises:
-        ResultsError: a manifest that is not valid JSON or lacks a field.
+        UsageError: a manifest file given itself (its folder is what merges), a path without a
+            manifest beside shard folders, a manifest that is not valid JSON or lacks a field.
     """
-    found = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += [read_manifest(f) for f in sorted(path.glob(f"{FOLDER}/shard-*-of-*.json"))]
-    return found
+        if path.parent.name == FOLDER and path.name.startswith("shard-") and path.is_file():
+            raise UsageError(f"--results {path}: is a shard manifest; pass its shard's results "
+                             f"folder ({path.parent.parent}) instead")
+    found: dict[Path, list[Manifest]] = {
+        path: [read_manifest(f) for f in sorted(path.glob(f"{FOLDER}/shard-*-of-*.json"))]
+        for path in map(Path, paths) if path.is_dir()}
+    manifests = [m for listed in found.values() for m in listed]
+    if manifests:
+        other = [str(p) for p in map(Path, paths) if not found.get(p)]
+        if other:
+            raise UsageError(f"--results {other[0]}: holds no shard manifest ({FOLDER}/shard-K-"
+                             f"of-N.json), given with the shards' folders; merge the shards "
+                             "alone and judge other results in a gate of their own")
+    return manifests
 
 
 def read_manifest(path: Path) -> Manifest:
+    """A shard's manifest file, checked.
+
+    Raises:
+        UsageError: not valid JSON, not a shard manifest of this schema, or a field missing.
+    """
     try:
         doc = json.loads(path.read_text())
-        if doc.get("kind") != KIND:
-            raise ValueError(f"not a shard manifest (kind {doc.get('kind')!r})")
+        if not isinstance(doc, dict) or doc.get("kind") != KIND:
+            raise ValueError("not a shard manifest (no \"kind\": \"harness-shard\")")
         if doc.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"schema_version {doc.get('schema_version')!r}, this harness "
                              f"reads {SCHEMA_VERSION}")
         return Manifest(path, Shard(int(doc["index"]), int(doc["count"])), str(doc["matrix"]),
                         list(doc["tasks"]), list(doc["runs"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ResultsError(f"{path}: unreadable shard manifest ({type(exc).__name__}: "
-                           f"{exc})") from None
+    except KeyError as exc:
+        raise UsageError(f"{path}: unreadable shard manifest (missing field {exc})") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: unreadable shard manifest ({first_line(exc)})") from None
 
 
 def _label(entry: dict[str, Any]) -> str:

@@ -47,6 +47,7 @@ def test_runs_on_the_cluster_are_written_as_local_runs_are(cluster, tmp_path, ca
     out = capsys.readouterr().out
     assert f"running 3 run(s) on the cluster at {cluster.address}, 2 worker(s)" in out
     assert "epoch 2/2 done on tcp://127.0.0.1:" in out
+    assert "verify: " in out  # each worker's log comes back here
     assert main([*common, "--jobs", "1", "--out", str(tmp_path / "here")]) == 0
     there, here = _runs(tmp_path / "cluster"), _runs(tmp_path / "here")
     assert len(there) == 3 and all(r["status"] == "complete" for r in there)
@@ -66,6 +67,13 @@ def test_runs_on_the_cluster_are_written_as_local_runs_are(cluster, tmp_path, ca
 
     with open_store(os.environ["HARNESS_DB"], create=False) as store:
         assert all(store.document(r["run_id"]) is not None for r in there)
+    capsys.readouterr()
+    # -q is one setting for this command and the workers' training processes
+    assert main(["-q", *common[:-1], "2", "--cluster", cluster.address,
+                 "--out", str(tmp_path / "quiet")]) == 0
+    quiet = capsys.readouterr().out
+    assert "verify: " not in quiet and "done on tcp://" not in quiet
+    assert len(_runs(tmp_path / "quiet")) == 2
 
 
 def _run_and_kill(cluster: LocalCluster, command: list[str], kills: int) -> tuple[int, str]:
@@ -134,6 +142,26 @@ def test_an_unreachable_cluster_is_one_line(tmp_path, capsys):
     assert err.count("\n") == 1
     assert not (tmp_path / "tiny_rnn" / "runs").exists() or not any(
         (tmp_path / "tiny_rnn" / "runs").iterdir())
+
+
+@pytest.mark.parametrize("address, says", [
+    ("nonsense", "missing port number"),
+    ("http://127.0.0.1:1", "unknown address scheme 'http'"),
+    ("tcp://host:x", "invalid literal"),
+])
+def test_a_malformed_address_is_one_line_at_once(address, says, tmp_path, capsys):
+    code = main(["run", str(GOOD), "--data", str(TINY), "--seeds", "2", "--cluster", address,
+                 "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"error: --cluster {address}: not a Dask scheduler address (")
+    assert says in err and err.count("\n") == 1
+
+
+def test_an_empty_address_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", str(GOOD), "--cluster", " "])
+    assert "argument --cluster: an empty address" in capsys.readouterr().err
 
 
 def test_jobs_and_cluster_exclude_each_other(capsys):

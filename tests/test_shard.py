@@ -26,7 +26,7 @@ def _matrix(specs: int = 3, seeds: int = 5) -> list[Task]:
 @pytest.mark.parametrize("text, message", [
     ("3/2", "--shard 3/2: K must be between 1 and N (here K=3, N=2)"),
     ("0/4", "--shard 0/4: K must be between 1 and N (here K=0, N=4)"),
-    ("1/0", "--shard 1/0: K must be between 1 and N (here K=1, N=0)"),
+    ("1/0", "--shard 1/0: N must be at least 1 (the number of parts)"),
     ("2", "--shard 2: expected K/N, e.g. 2/4 (the second of 4 parts)"),
     ("a/b", "--shard a/b: expected K/N"),
 ])
@@ -96,6 +96,23 @@ def test_shards_merge_into_one_verdict_and_bad_merges_are_one_line(tmp_path, cap
     assert "error: shards overlap: shard 1/2 is given twice" in refused(one, two, copy)
     other = _shard(tmp_path, 3, 3, "--seeds", "3")  # another matrix: 3 seeds, 3 shards
     assert "error: shards of different matrices:" in refused(one, two, other)
+    # a folder without a manifest beside the shards would go unjudged: refused
+    plain = tmp_path / "plain"
+    shutil.copytree(tmp_path / "shard1" / "tiny_rnn", plain / "tiny_rnn")
+    assert f"error: --results {plain}: holds no shard manifest" in refused(one, two, str(plain))
+    manifest_file = tmp_path / "shard1" / "shards" / "shard-1-of-2.json"
+    assert f"error: --results {manifest_file}: is a shard manifest; pass its shard's results " \
+        f"folder ({tmp_path / 'shard1'}) instead" in refused(str(manifest_file), two)
+    # manifests that are not manifests, each one line naming the file
+    broken = tmp_path / "broken"
+    shutil.copytree(two, broken)
+    bad = broken / "shards" / "shard-2-of-2.json"
+    for text, says in [("[]", "not a shard manifest"), ("{", "Expecting property name"),
+                       (json.dumps({k: v for k, v in json.loads(bad.read_text()).items()
+                                    if k != "runs"}), "missing field 'runs'")]:
+        bad.write_text(text)
+        assert f"error: {bad}: unreadable shard manifest (" in (err := refused(one, str(broken)))
+        assert says in err
     lost = next(f for f in extra.glob("*.json") if not f.name.startswith("2000"))
     lost.unlink()  # the stray run stays: the folder still has run files
     assert f"error: shard 1/2 ({tmp_path / 'shard1' / 'shards' / 'shard-1-of-2.json'}): run " \
@@ -105,6 +122,10 @@ def test_shards_merge_into_one_verdict_and_bad_merges_are_one_line(tmp_path, cap
 def test_shard_with_results_or_resume_is_refused(capsys):
     assert _gate("--results", "x", "--shard", "1/2") == 2
     assert "--shard: picks the part of the matrix to train, with --run" in capsys.readouterr().err
+    for where in (["--jobs", "2"], ["--cluster", "tcp://127.0.0.1:8786"]):
+        assert _gate("--results", "x", *where) == 2
+        assert f"error: {where[0]}: says where the CI schedule trains, with --run" in \
+            capsys.readouterr().err
     assert main(["run", str(GOOD), "--resume", "--shard", "1/2"]) == 2
     assert "--shard: picks part of a matrix of new runs; drop --resume" in \
         capsys.readouterr().err

@@ -55,11 +55,16 @@ def _check_args(args: argparse.Namespace) -> Shard | None:
     """``--run`` or ``--results``, one of the two; ``--shard`` (with ``--run``) parsed.
 
     Raises:
-        UsageError: both or neither, or ``--shard`` without ``--run``.
+        UsageError: both or neither, or ``--shard``, ``--jobs`` or ``--cluster`` without
+            ``--run``.
     """
     if args.run == bool(args.results):
         raise UsageError("harness gate: give --results FILE... (results to judge) or --run "
                          "(train each spec's CI schedule first), one of the two")
+    if not args.run and (args.jobs is not None or args.cluster is not None):
+        raise UsageError(f"{'--cluster' if args.cluster is not None else '--jobs'}: says where "
+                         "the CI schedule trains, with --run; --results judges runs already "
+                         "made")
     if not args.shard:
         return None
     from ..shard import parse_shard
@@ -143,8 +148,8 @@ def _given_runs(args: argparse.Namespace, specs: Sequence[Spec]
     from ..gate import load_run_files
     from ..shard import find_manifests, merge
 
+    manifests = find_manifests(args.results)  # first: a manifest given as a results file
     files = load_run_files(args.results)
-    manifests = find_manifests(args.results)
     if manifests:
         files = merge(manifests, files)
         say(f"gate: merged {len(manifests)} shards of matrix {manifests[0].matrix[:12]} "

@@ -54,7 +54,7 @@ def jobs_option(p: argparse.ArgumentParser) -> None:
     where.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                        help="train N seeds at a time, in N processes that share the cores "
                        "(default: one per core; 1: one after the other in this process)")
-    where.add_argument("--cluster", metavar="ADDRESS", default=None,
+    where.add_argument("--cluster", type=cluster_address, metavar="ADDRESS", default=None,
                        help="train on the workers of a Dask distributed cluster "
                        "(tcp://host:8786; workers started with --nthreads 1); the runs are "
                        "written here as local runs are (needs keras-harness[cluster])")
@@ -67,6 +67,14 @@ def shard_option(p: argparse.ArgumentParser) -> None:
                    "same part on every machine), for a CI matrix of N jobs; writes "
                    "OUT/shards/shard-K-of-N.json; harness gate --results OUT1 OUT2 ... merges "
                    "the shards")
+
+
+def cluster_address(text: str) -> str:
+    """``--cluster ADDRESS``: not empty (an empty one would quietly train here)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty address; give the one 'dask scheduler' "
+                                         "prints, such as tcp://HOST:8786")
+    return text.strip()
 
 
 def positive_int(text: str) -> int:
@@ -99,5 +107,5 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-__all__ = ["Parser", "execution_options", "jobs_option", "non_negative_int", "positive_int",
-           "seed_list", "shard_option", "subparser_class", "verbosity_options"]
+__all__ = ["Parser", "cluster_address", "execution_options", "jobs_option", "non_negative_int",
+           "positive_int", "seed_list", "shard_option", "subparser_class", "verbosity_options"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import HarnessError, UsageError, joined_lines
 from ..tasks import Outcome, Task
-from ..verbosity import QUIET, say
+from ..verbosity import QUIET, VERBOSITY_ENV, say
 from .messages import TOPIC, WorkerTask
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,7 +38,8 @@ def connect(address: str) -> Any:
     """A Dask client of the scheduler at ``address`` (``tcp://host:8786``).
 
     Raises:
-        UsageError: Dask distributed is not installed.
+        UsageError: Dask distributed is not installed, or ``address`` is not a scheduler's
+            address (``tcp://HOST:PORT``).
         ClusterError: nothing answers at the address within :data:`CONNECT_TIMEOUT_S`.
     """
     try:
@@ -46,6 +47,7 @@ def connect(address: str) -> Any:
     except ImportError:
         raise UsageError(f"--cluster {address}: Dask distributed is not installed; "
                          "pip install 'keras-harness[cluster]'") from None
+    check_address(address)
     try:
         return distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
@@ -54,6 +56,24 @@ def connect(address: str) -> Any:
             f"--cluster {address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:.0f} s "
             f"({type(exc).__name__}: {reason}); start one with 'dask scheduler' and workers "
             f"with 'dask worker {address} --nthreads 1', or check the address") from None
+
+
+def check_address(address: str) -> None:
+    """Refuse what is not a scheduler's address before connecting: a client made for it fails
+    only after its timeout, and its clean-up prints a traceback of its own.
+
+    Raises:
+        UsageError: no host and port, or a scheme Dask does not know (``http://``).
+    """
+    from distributed.comm import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        get_backend(parse_address(address)[0])
+        get_address_host_port(address)
+    except ValueError as exc:
+        raise UsageError(f"--cluster {address}: not a Dask scheduler address ({exc}); give the "
+                         "one 'dask scheduler' prints, such as tcp://HOST:8786") from None
 
 
 def check_workers(client: Any, address: str) -> dict[str, int]:
@@ -172,9 +192,12 @@ def _submit(client: Any, tasks: Sequence[Task], threads: dict[str, int],
 
     git = git_state()
     commit = (git["commit"] + ("-dirty" if git["dirty"] else "")) if git["commit"] else None
-    # The client's data settings, as paths every worker can open when it shares them.
-    environ = {name: os.path.abspath(value) for name in DATA_ENV
-               if (value := os.environ.get(name))}
+    # The client's data settings, as paths every worker can open when it shares them, and its
+    # -q/-v (None: unset there too, as a worker's training process serves many clients).
+    environ: dict[str, str | None] = {
+        name: os.path.abspath(value) if (value := os.environ.get(name)) else None
+        for name in DATA_ENV}
+    environ[VERBOSITY_ENV] = os.environ.get(VERBOSITY_ENV)
     payloads = [WorkerTask(_with_absolute_data(t), task_key(t), os.getcwd(), environ, threads)
                 for t in tasks]
     progress = _Progress(stream)

@@ -17,5 +17,5 @@ class WorkerTask:
     task: Task
     key: str
     project_root: str
-    environ: dict[str, str]
+    environ: dict[str, str | None]  # None: unset
     threads: dict[str, int]  # worker address -> TensorFlow intra-op threads

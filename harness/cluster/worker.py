@@ -139,7 +139,11 @@ def _run_in_child(payload: WorkerTask, scratch: str) -> Outcome:
     from ..tfsetup import import_quietly
 
     import_quietly()
-    os.environ.update(payload.environ)  # the client's data settings; this process is ours
+    for name, value in payload.environ.items():  # the client's settings; this process is ours
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     os.environ["HARNESS_DB"] = "off"  # the client records what comes back
     PROJECT_ROOT.set(payload.project_root)
     task = dataclasses.replace(payload.task, options=dataclasses.replace(
