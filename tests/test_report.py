@@ -45,3 +45,13 @@ def test_a_run_without_history_has_no_figures(tmp_path):
     write_report(results, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
     assert "## Figures" not in (tmp_path / "report.md").read_text()
+
+
+def test_a_stopped_run_says_its_band_was_not_checked():
+    results = copy.deepcopy(load_results(RESULTS / "small.json"))
+    assert "- band: **fail**" in render_report(results)
+    results.pop("band")
+    results["status"] = "failed"
+    assert "- band: **not checked: the run is failed**" in render_report(results)
+    results["status"] = "complete"  # complete without a band: the spec has none
+    assert "- band: **no band**" in render_report(results)

@@ -80,6 +80,8 @@ def band_line(results: RunLike) -> str:
     results = as_run(results)
     stored = results.band
     verdict = "no band" if stored is None else stored.given("verdict", "no band")
+    if stored is None and results.status not in (None, "complete"):
+        verdict = f"not checked: the run is {results.status}"  # a stopped run is not judged
     band = stored_band(stored)
     book = reference_run(results.reference)
     if band is None:
