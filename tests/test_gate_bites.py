@@ -3,9 +3,9 @@ committed baseline (reports/baseline/); a library default changed underneath an 
 fails it with a regression; a baseline from another CPU model is compared, not skipped; a baseline
 with no comparable runs exits with the no-baseline code; deliberately broken specs fail it.
 
-Slow (they train the CI schedules: under 10 minutes on 2 CPU cores); ``tox -e gate`` runs them,
-and ``.ci/run`` runs that env. The catalog's verdict is left in reports/gate/verdict.md, ready to
-paste into a pull request.
+Slow (they train the CI schedules: 10 to 30 minutes on 2 CPU cores, by the CPU); ``tox -e gate``
+runs them, and ``.ci/run`` runs that env. The catalog's verdict is left in
+reports/gate/verdict.md, ready to paste into a pull request.
 """
 
 from __future__ import annotations
