@@ -124,16 +124,19 @@ def find_manifests(paths: Sequence[str | Path]) -> list[Manifest]:
         if path.parent.name == FOLDER and path.name.startswith("shard-") and path.is_file():
             raise UsageError(f"--results {path}: is a shard manifest; pass its shard's results "
                              f"folder ({path.parent.parent}) instead")
-    found: dict[Path, list[Manifest]] = {
-        path: [read_manifest(f) for f in sorted(path.glob(f"{FOLDER}/shard-*-of-*.json"))]
-        for path in map(Path, paths) if path.is_dir()}
-    manifests = [m for listed in found.values() for m in listed]
+    # a list, not a dict by path: a folder given twice is two shards given (refused by merge)
+    found = [(path, [read_manifest(f) for f in sorted(path.glob(f"{FOLDER}/shard-*-of-*.json"))]
+              if path.is_dir() else []) for path in map(Path, paths)]
+    manifests = [m for _, listed in found for m in listed]
     if manifests:
-        other = [str(p) for p in map(Path, paths) if not found.get(p)]
-        if other:
-            raise UsageError(f"--results {other[0]}: holds no shard manifest ({FOLDER}/shard-K-"
-                             f"of-N.json), given with the shards' folders; merge the shards "
-                             "alone and judge other results in a gate of their own")
+        for path, listed in found:
+            if not path.exists():
+                raise UsageError(f"--results {path}: no such results folder")
+            if not listed:
+                raise UsageError(
+                    f"--results {path}: holds no shard manifest ({FOLDER}/shard-K-of-N.json), "
+                    "given with the shards' folders; merge the shards alone and judge other "
+                    "results in a gate of their own")
     return manifests
 
 
@@ -146,16 +149,16 @@ def read_manifest(path: Path) -> Manifest:
     try:
         doc = json.loads(path.read_text())
         if not isinstance(doc, dict) or doc.get("kind") != KIND:
-            raise ValueError("not a shard manifest (no \"kind\": \"harness-shard\")")
-        if doc.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(f"schema_version {doc.get('schema_version')!r}, this harness "
+            raise ValueError(f'no "kind": "{KIND}"')
+        if doc["schema_version"] != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {doc['schema_version']!r}, this harness "
                              f"reads {SCHEMA_VERSION}")
         return Manifest(path, Shard(int(doc["index"]), int(doc["count"])), str(doc["matrix"]),
                         list(doc["tasks"]), list(doc["runs"]))
     except KeyError as exc:
-        raise UsageError(f"{path}: unreadable shard manifest (missing field {exc})") from None
+        raise UsageError(f"{path}: not a valid shard manifest (missing field {exc})") from None
     except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"{path}: unreadable shard manifest ({first_line(exc)})") from None
+        raise UsageError(f"{path}: not a valid shard manifest ({first_line(exc)})") from None
 
 
 def _label(entry: dict[str, Any]) -> str:

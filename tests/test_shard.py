@@ -94,6 +94,9 @@ def test_shards_merge_into_one_verdict_and_bad_merges_are_one_line(tmp_path, cap
     copy = str(tmp_path / "copy")
     shutil.copytree(one, copy)
     assert "error: shards overlap: shard 1/2 is given twice" in refused(one, two, copy)
+    assert "error: shards overlap: shard 1/2 is given twice" in refused(one, one, two)
+    assert f"error: --results {tmp_path / 'nowhere'}: no such results folder" in \
+        refused(one, two, str(tmp_path / "nowhere"))
     other = _shard(tmp_path, 3, 3, "--seeds", "3")  # another matrix: 3 seeds, 3 shards
     assert "error: shards of different matrices:" in refused(one, two, other)
     # a folder without a manifest beside the shards would go unjudged: refused
@@ -107,11 +110,12 @@ def test_shards_merge_into_one_verdict_and_bad_merges_are_one_line(tmp_path, cap
     broken = tmp_path / "broken"
     shutil.copytree(two, broken)
     bad = broken / "shards" / "shard-2-of-2.json"
-    for text, says in [("[]", "not a shard manifest"), ("{", "Expecting property name"),
+    for text, says in [("[]", 'no "kind": "harness-shard"'), ("{", "Expecting property name"),
+                       ('{"kind": "harness-shard"}', "missing field 'schema_version'"),
                        (json.dumps({k: v for k, v in json.loads(bad.read_text()).items()
                                     if k != "runs"}), "missing field 'runs'")]:
         bad.write_text(text)
-        assert f"error: {bad}: unreadable shard manifest (" in (err := refused(one, str(broken)))
+        assert f"error: {bad}: not a valid shard manifest (" in (err := refused(one, str(broken)))
         assert says in err
     lost = next(f for f in extra.glob("*.json") if not f.name.startswith("2000"))
     lost.unlink()  # the stray run stays: the folder still has run files
@@ -122,6 +126,8 @@ def test_shards_merge_into_one_verdict_and_bad_merges_are_one_line(tmp_path, cap
 def test_shard_with_results_or_resume_is_refused(capsys):
     assert _gate("--results", "x", "--shard", "1/2") == 2
     assert "--shard: picks the part of the matrix to train, with --run" in capsys.readouterr().err
+    assert _gate("--run", "--shard", "") == 2  # an unset CI variable: never the whole matrix
+    assert "--shard : expected K/N" in capsys.readouterr().err
     for where in (["--jobs", "2"], ["--cluster", "tcp://127.0.0.1:8786"]):
         assert _gate("--results", "x", *where) == 2
         assert f"error: {where[0]}: says where the CI schedule trains, with --run" in \

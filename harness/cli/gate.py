@@ -65,7 +65,7 @@ def _check_args(args: argparse.Namespace) -> Shard | None:
         raise UsageError(f"{'--cluster' if args.cluster is not None else '--jobs'}: says where "
                          "the CI schedule trains, with --run; --results judges runs already "
                          "made")
-    if not args.shard:
+    if args.shard is None:
         return None
     from ..shard import parse_shard
 

@@ -87,7 +87,7 @@ class ShardPlan:
 
 def _plan_shard(args: argparse.Namespace, specs: Sequence[Spec],
                 base: RunOptions) -> ShardPlan | None:
-    if not args.shard:
+    if args.shard is None:
         return None
     from ..parallel import Task
     from ..shard import parse_shard, select
